@@ -1,0 +1,85 @@
+import { Controller, Get, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+  type HealthCheckResult,
+} from '@nestjs/terminus';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Clock } from '@app/common';
+import { pendingMigrations } from '@app/database';
+import type { FastifyReply } from 'fastify';
+import { DataSource } from 'typeorm';
+import { LivenessDto, ServiceInfoDto } from './health.dto';
+import { SERVICE_DESCRIPTION, SERVICE_NAME, SERVICE_VERSION } from '../service-info';
+
+/**
+ * Probes. Liveness answers never touch the database; readiness checks the
+ * database and that every migration is applied.
+ */
+@ApiTags('health')
+@Controller()
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly db: TypeOrmHealthIndicator,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Service information (old clients use it as a liveness probe)' })
+  @ApiOkResponse({ type: ServiceInfoDto })
+  info(): ServiceInfoDto {
+    return {
+      service: SERVICE_NAME,
+      version: SERVICE_VERSION,
+      description: SERVICE_DESCRIPTION,
+      api_docs: '/docs',
+      capsules_api: '/api/docs',
+    };
+  }
+
+  @Get(['health', 'api/health'])
+  @ApiOperation({ summary: 'Liveness (original format): never touches the database' })
+  @ApiOkResponse({ type: LivenessDto })
+  healthy(): LivenessDto {
+    return { status: 'healthy', timestamp: this.clock.now().toISOString() };
+  }
+
+  @Get('health/live')
+  @HealthCheck()
+  @ApiOperation({ summary: 'Liveness (Terminus format): no dependencies' })
+  live(): Promise<HealthCheckResult> {
+    return this.health.check([]);
+  }
+
+  @Get('health/ready')
+  @HealthCheck()
+  @ApiOperation({ summary: 'Readiness: the database answers and every migration is applied; 503 otherwise' })
+  @ApiServiceUnavailableResponse({ description: 'Terminus result with the failing checks in `error`' })
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
+    try {
+      return await this.health.check([
+        () => this.db.pingCheck('database').withTimeout(2_000),
+        () =>
+          this.indicators
+            .check('migrations')
+            .attempt(async () => {
+              const pending = await pendingMigrations(this.dataSource);
+              if (pending.length > 0) throw new Error(`${pending.length} pending: ${pending.join(', ')}`);
+              return { applied: this.dataSource.migrations.length };
+            })
+            .withTimeout(2_000),
+      ]);
+    } catch (error) {
+      const body = (error as { getResponse?: () => unknown }).getResponse?.();
+      if (body === undefined) throw error;
+      void reply.status(503);
+      return body;
+    }
+  }
+}

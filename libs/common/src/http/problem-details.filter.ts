@@ -1,0 +1,126 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, NotFoundException } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, RequestValidationError } from '../errors/domain-error';
+import { plainProblem, problemType, type ProblemBody } from './problem-details';
+import type { RouteRegistry } from './route-registry';
+
+/** Fastify's own client errors (body parsing, content type, size) carry these. */
+interface FastifyClientError {
+  statusCode: number;
+  code: string;
+  message: string;
+}
+
+const FASTIFY_DETAILS: Record<string, string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Unsupported content type: send the body as application/json',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'The request body is larger than the limit',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'The request body is empty but its content type is application/json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'The request body is not valid JSON',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The Content-Length header does not match the body',
+};
+
+/**
+ * Turns every exception into RFC 9457 problem+json. Client errors say what
+ * was wrong; anything else is a 500 whose body says nothing of the cause
+ * (no stack, SQL or driver text): the cause is logged with the request id.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  constructor(private readonly routes: RouteRegistry) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const path = request.url.split('?')[0];
+    const problem = this.toProblem(exception, request, path, reply);
+    problem.instance = path;
+    problem.request_id = request.id;
+    if (problem.status >= 500) {
+      this.logger.error({
+        msg: 'request failed',
+        request_id: request.id,
+        method: request.method,
+        path,
+        err: describe(exception),
+      });
+    }
+    void reply
+      .status(problem.status)
+      .header('content-type', 'application/problem+json; charset=utf-8')
+      .send(JSON.stringify(problem));
+  }
+
+  private toProblem(exception: unknown, request: FastifyRequest, path: string, reply: FastifyReply): ProblemBody {
+    if (exception instanceof DomainError) {
+      const body: ProblemBody = {
+        type: problemType(exception.code),
+        title: exception.title,
+        status: exception.status,
+        detail: exception.message,
+        code: exception.code,
+        ...exception.extensions,
+      };
+      if (exception instanceof RequestValidationError) body.errors = exception.errors;
+      return body;
+    }
+    if (exception instanceof NotFoundException && isRouterMiss(exception)) {
+      const allowed = this.routes.allowedMethods(path);
+      if (allowed.length > 0) {
+        void reply.header('allow', allowed.join(', '));
+        return plainProblem(405, `Method ${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`, {
+          code: 'METHOD_NOT_ALLOWED',
+        });
+      }
+      return plainProblem(404, `No route matches ${request.method} ${path}`, { code: 'ROUTE_NOT_FOUND' });
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      if (status < 500) return plainProblem(status, httpDetail(exception));
+      return plainProblem(status, 'The server could not handle the request');
+    }
+    if (isFastifyClientError(exception)) {
+      return plainProblem(exception.statusCode, FASTIFY_DETAILS[exception.code] ?? exception.message, {
+        code: exception.code.replace(/^FST_ERR_/, ''),
+      });
+    }
+    return plainProblem(500, 'An unexpected error occurred; quote the request id when reporting it', {
+      code: 'INTERNAL_ERROR',
+    });
+  }
+}
+
+function isRouterMiss(exception: NotFoundException): boolean {
+  const response = exception.getResponse();
+  const message =
+    typeof response === 'object' && response !== null ? (response as { message?: unknown }).message : response;
+  return typeof message === 'string' && message.startsWith('Cannot ');
+}
+
+function httpDetail(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (typeof message === 'string') return message;
+  if (Array.isArray(message)) return message.map(String).join('; ');
+  return exception.message;
+}
+
+function isFastifyClientError(error: unknown): error is FastifyClientError {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as Partial<FastifyClientError>;
+  return (
+    typeof e.statusCode === 'number' &&
+    e.statusCode >= 400 &&
+    e.statusCode < 500 &&
+    typeof e.code === 'string' &&
+    e.code.startsWith('FST_')
+  );
+}
+
+function describe(exception: unknown): Record<string, unknown> {
+  if (exception instanceof Error) return { name: exception.name, message: exception.message, stack: exception.stack };
+  return { value: String(exception) };
+}

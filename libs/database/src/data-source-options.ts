@@ -1,0 +1,52 @@
+import type { DataSourceOptions } from 'typeorm';
+// Relative on purpose: Jest's global setup loads this file outside Jest's module mapper.
+import { MIGRATIONS } from '../../../migrations';
+
+/** Name of the table TypeORM records applied migrations in. */
+export const MIGRATIONS_TABLE = 'schema_migrations';
+
+export interface DatabaseSettings {
+  /** postgres://user:password@host:port/database */
+  url: string;
+  /** Largest number of pooled connections (default 10). */
+  poolSize?: number;
+  /** How long to wait for a free connection or a new one, in ms (default 5000). */
+  connectionTimeoutMs?: number;
+  /** Server-side statement timeout in ms; 0 disables it (default 15000). */
+  statementTimeoutMs?: number;
+  /** `application_name` the server shows in pg_stat_activity. */
+  applicationName?: string;
+}
+
+/**
+ * The one place DataSource options are built: the Nest app, the standalone
+ * migration command, the TypeORM CLI and the tests all call this, so they
+ * agree on the migrations, the pool and the session settings.
+ *
+ * Sessions run in UTC, schema changes come only from migrations
+ * (`synchronize` is always off), and a `where` with null/undefined values
+ * throws instead of silently matching every row.
+ */
+export function buildDataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
+  const statementTimeout = settings.statementTimeoutMs ?? 15_000;
+  return {
+    type: 'postgres',
+    url: settings.url,
+    synchronize: false,
+    migrationsRun: false,
+    migrations: MIGRATIONS,
+    migrationsTableName: MIGRATIONS_TABLE,
+    migrationsTransactionMode: 'each',
+    invalidWhereValuesBehavior: { null: 'throw', undefined: 'throw' },
+    applicationName: settings.applicationName ?? 'capsules-api',
+    poolSize: settings.poolSize ?? 10,
+    connectTimeoutMS: settings.connectionTimeoutMs ?? 5_000,
+    logging: ['error', 'warn', 'migration'],
+    extra: {
+      // node-postgres pool settings
+      connectionTimeoutMillis: settings.connectionTimeoutMs ?? 5_000,
+      idleTimeoutMillis: 30_000,
+      options: `-c TimeZone=UTC -c statement_timeout=${statementTimeout}`,
+    },
+  };
+}

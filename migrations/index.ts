@@ -1,0 +1,14 @@
+import { CreateCapsules1764000000000 } from './1764000000000-CreateCapsules';
+import { CreateCapsuleRuns1764000000001 } from './1764000000001-CreateCapsuleRuns';
+import { CreateAnalyticsViews1764000000002 } from './1764000000002-CreateAnalyticsViews';
+
+/**
+ * Every migration, in the order it applies. Listed by hand (no globs): the
+ * build and the tests see exactly these, and a db-spec checks that every file
+ * in this folder is listed here.
+ */
+export const MIGRATIONS = [
+  CreateCapsules1764000000000,
+  CreateCapsuleRuns1764000000001,
+  CreateAnalyticsViews1764000000002,
+];

@@ -1,0 +1,81 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { DataSource } from 'typeorm';
+import { buildDataSourceOptions, pendingMigrations, revertMigrations, runMigrations } from '@app/database';
+import { MIGRATIONS } from '../../migrations';
+import { createEmptyDatabase, type TestDatabase } from '../support/test-database';
+
+const ALL = MIGRATIONS.map((m) => m.name);
+
+async function withDataSource<T>(url: string, work: (ds: DataSource) => Promise<T>): Promise<T> {
+  const ds = new DataSource(buildDataSourceOptions({ url, poolSize: 2 }));
+  await ds.initialize();
+  try {
+    return await work(ds);
+  } finally {
+    await ds.destroy();
+  }
+}
+
+async function relations(url: string): Promise<string[]> {
+  return withDataSource(url, async (ds) => {
+    const rows = await ds.query<{ name: string }[]>(
+      `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v') ORDER BY 1`,
+    );
+    return rows.map((r) => r.name);
+  });
+}
+
+describe('migrations', () => {
+  let db: TestDatabase;
+
+  beforeEach(async () => {
+    db = await createEmptyDatabase();
+  });
+
+  afterEach(async () => {
+    await db.drop();
+  });
+
+  it('lists every migration file of the folder, in timestamp order', () => {
+    const files = readdirSync(path.join(__dirname, '../../migrations'))
+      .filter((f) => /^\d{13}-\w+\.ts$/.test(f))
+      .sort();
+    const fromFiles = files.map((f) => {
+      const [stamp, name] = f.replace(/\.ts$/, '').split('-');
+      return `${name}${stamp}`;
+    });
+    expect(ALL).toEqual(fromFiles);
+  });
+
+  it('apply on an empty database, then a second run is a no-op', async () => {
+    const first = await runMigrations(buildDataSourceOptions({ url: db.url }));
+    expect(first.applied).toEqual(ALL);
+    const second = await runMigrations(buildDataSourceOptions({ url: db.url }));
+    expect(second.applied).toEqual([]);
+    expect(await relations(db.url)).toEqual(
+      expect.arrayContaining(['capsules', 'capsule_runs', 'capsule_performance', 'scheduled_capsules']),
+    );
+    await withDataSource(db.url, async (ds) => expect(await pendingMigrations(ds)).toEqual([]));
+  });
+
+  it('two runners at once on a fresh database apply each migration exactly once', async () => {
+    const options = buildDataSourceOptions({ url: db.url });
+    const [a, b] = await Promise.all([runMigrations(options), runMigrations(options)]);
+    expect([...a.applied, ...b.applied].sort()).toEqual([...ALL].sort());
+    const rows = await withDataSource(db.url, (ds) =>
+      ds.query<{ name: string }[]>('SELECT name FROM schema_migrations ORDER BY id'),
+    );
+    expect(rows.map((r) => r.name)).toEqual(ALL);
+  });
+
+  it('roll all the way down and up again', async () => {
+    const options = buildDataSourceOptions({ url: db.url });
+    await runMigrations(options);
+    expect(await revertMigrations(options, Number.POSITIVE_INFINITY)).toBe(ALL.length);
+    expect(await relations(db.url)).toEqual(['schema_migrations']);
+    await withDataSource(db.url, async (ds) => expect(await pendingMigrations(ds)).toEqual(ALL));
+    expect((await runMigrations(options)).applied).toEqual(ALL);
+  });
+});

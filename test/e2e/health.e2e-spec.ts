@@ -1,0 +1,92 @@
+import { FixedClock } from '@app/common';
+import { createTestApp, type TestApp } from '../support/test-app';
+
+describe('service info and probes', () => {
+  const clock = new FixedClock(new Date('2026-11-24T06:08:31.860Z'));
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ clock });
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('GET / names the service and its docs', async () => {
+    const res = await t.http().get('/').expect(200);
+    expect(res.body).toEqual({
+      service: 'Codex Capsules',
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      description: expect.any(String),
+      api_docs: '/docs',
+      capsules_api: '/api/docs',
+    });
+  });
+
+  it.each(['/health', '/api/health'])('GET %s answers healthy with an ISO timestamp', async (path) => {
+    const res = await t.http().get(path).expect(200);
+    expect(res.body).toEqual({ status: 'healthy', timestamp: '2026-11-24T06:08:31.860Z' });
+  });
+
+  it('GET /health/live answers in Terminus format', async () => {
+    const res = await t.http().get('/health/live').expect(200);
+    expect(res.body).toMatchObject({ status: 'ok' });
+  });
+
+  it('GET /health/ready checks the database and the migrations', async () => {
+    const res = await t.http().get('/health/ready').expect(200);
+    expect(res.body).toMatchObject({
+      status: 'ok',
+      details: { database: { status: 'up' }, migrations: { status: 'up', applied: expect.any(Number) } },
+    });
+  });
+
+  it('GET /health/ready is 503 with details when a migration is missing', async () => {
+    await t.dataSource.query(
+      'DELETE FROM schema_migrations WHERE id = (SELECT max(id) FROM schema_migrations) RETURNING name',
+    );
+    try {
+      const res = await t.http().get('/health/ready').expect(503);
+      expect(res.body).toMatchObject({ status: 'error', error: { migrations: { status: 'down' } } });
+    } finally {
+      await t.dataSource.query(
+        `INSERT INTO schema_migrations (timestamp, name) VALUES (1764000000002, 'CreateAnalyticsViews1764000000002')`,
+      );
+    }
+  });
+
+  it.each([
+    ['/docs', /text\/html/],
+    ['/api/docs', /text\/html/],
+    ['/openapi.json', /application\/json/],
+    ['/api/openapi.json', /application\/json/],
+  ])('serves %s', async (path, type) => {
+    const res = await t.http().get(path).expect(200);
+    expect(res.headers['content-type']).toMatch(type);
+  });
+
+  it('an unknown route is a 404 problem', async () => {
+    const res = await t.http().get('/no/such/route').expect(404);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({
+      type: 'about:blank',
+      title: 'Not Found',
+      status: 404,
+      detail: expect.any(String),
+    });
+  });
+
+  it('a wrong method is a 405 with Allow', async () => {
+    const res = await t.http().delete('/health').expect(405);
+    expect(res.headers.allow).toBe('GET, HEAD');
+    expect(res.body).toMatchObject({ status: 405, title: 'Method Not Allowed' });
+  });
+
+  it('echoes a valid X-Request-Id and makes one otherwise', async () => {
+    const given = await t.http().get('/health').set('X-Request-Id', 'trace-123').expect(200);
+    expect(given.headers['x-request-id']).toBe('trace-123');
+    const made = await t.http().get('/health').set('X-Request-Id', 'bad id with spaces').expect(200);
+    expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
