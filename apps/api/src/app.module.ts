@@ -1,7 +1,10 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AnalyticsModule } from '@app/analytics';
+import { CapsulesModule } from '@app/capsules';
 import { type AppConfig, type Clock, CommonModule } from '@app/common';
 import { buildDataSourceOptions } from '@app/database';
+import { RunsModule } from '@app/runs';
 import { HealthModule } from './health/health.module';
 
 export interface AppModuleOptions {
@@ -31,6 +34,9 @@ export class AppModule {
           retryDelay: 2_000,
         }),
         HealthModule,
+        CapsulesModule,
+        RunsModule,
+        AnalyticsModule,
       ],
     };
   }

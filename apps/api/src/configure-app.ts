@@ -27,6 +27,8 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
  */
 export function configureApp(app: NestFastifyApplication, config: AppConfig): OpenAPIObject {
   const fastify = app.getHttpAdapter().getInstance();
+  // JSON only: any other body (text/plain included, which Fastify parses by default) is a 415.
+  fastify.removeContentTypeParser(['text/plain']);
   const routes = new RouteRegistry();
   fastify.addHook('onRoute', (route) => routes.add(route.url, route.method));
   fastify.addHook('onSend', async (request, reply, payload) => {

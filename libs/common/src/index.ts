@@ -7,3 +7,6 @@ export * from './http/validation.pipe';
 export * from './pagination/keyset-cursor';
 export * from './time/clock';
 export * from './common.module';
+export * from './dto/page-query.dto';
+export * from './http/pagination';
+export * from './dto/query-transforms';

@@ -40,7 +40,14 @@ export class FieldErrorDto {
 }
 
 export class ValidationProblemDto extends ProblemDetailsDto {
-  @ApiProperty({ type: [FieldErrorDto], description: 'Every invalid field of the request' })
+  @ApiProperty({
+    type: [FieldErrorDto],
+    description: 'Every invalid field of the request',
+    example: [
+      { field: 'slug', message: 'slug must contain only lowercase letters, digits and "-" (1-120 characters)' },
+      { field: 'owner', message: 'owner is not a known field' },
+    ],
+  })
   errors!: FieldErrorDto[];
 }
 

@@ -1,39 +1,51 @@
 import { BadRequestError } from '../errors/domain-error';
-import { decodeCursor, encodeCursor, nextLink } from './keyset-cursor';
+import { decodeCursor, encodeCursor, nextLink, readTimeIdPosition } from './keyset-cursor';
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 describe('keyset cursor', () => {
   it('round-trips a position', () => {
-    const position = { at: '2026-11-24T06:08:31.860Z', id: 42 };
-    expect(decodeCursor(encodeCursor(position))).toEqual(position);
+    const cursor = encodeCursor(['2026-11-24T06:08:31.860Z', 42]);
+    expect(decodeCursor(cursor, readTimeIdPosition)).toEqual({ at: '2026-11-24T06:08:31.860Z', id: 42 });
   });
 
   it('is opaque (base64url, no JSON visible)', () => {
-    expect(encodeCursor({ at: '2026-11-24T06:08:31.860Z', id: 42 })).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(encodeCursor(['2026-11-24T06:08:31.860Z', 42])).toMatch(/^[A-Za-z0-9_-]+$/);
   });
 
   it.each([
     ['not base64', '!!!'],
     ['empty', ''],
     ['not JSON', Buffer.from('hello').toString('base64url')],
-    ['wrong version', Buffer.from(JSON.stringify([2, '2026-11-24T06:08:31.860Z', 1])).toString('base64url')],
-    ['bad instant', Buffer.from(JSON.stringify([1, 'yesterday', 1])).toString('base64url')],
-    ['non-canonical instant', Buffer.from(JSON.stringify([1, '2026-11-24', 1])).toString('base64url')],
-    ['negative id', Buffer.from(JSON.stringify([1, '2026-11-24T06:08:31.860Z', -1])).toString('base64url')],
-    ['fractional id', Buffer.from(JSON.stringify([1, '2026-11-24T06:08:31.860Z', 1.5])).toString('base64url')],
+    ['not an array', b64({ at: 1 })],
+    ['of another version', b64([2, '2026-11-24T06:08:31.860Z', 1])],
+    ['a bad instant', b64([1, 'yesterday', 1])],
+    ['a non-canonical instant', b64([1, '2026-11-24', 1])],
+    ['a negative id', b64([1, '2026-11-24T06:08:31.860Z', -1])],
+    ['a fractional id', b64([1, '2026-11-24T06:08:31.860Z', 1.5])],
+    ['missing a value', b64([1, '2026-11-24T06:08:31.860Z'])],
     ['too long', 'a'.repeat(500)],
   ])('rejects a cursor that is %s with a 400', (_label, cursor) => {
-    expect(() => decodeCursor(cursor)).toThrow(BadRequestError);
+    let error: unknown;
     try {
-      decodeCursor(cursor);
-    } catch (error) {
-      expect((error as BadRequestError).status).toBe(400);
-      expect((error as BadRequestError).code).toBe('INVALID_CURSOR');
+      decodeCursor(cursor, readTimeIdPosition);
+    } catch (e) {
+      error = e;
     }
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect((error as BadRequestError).status).toBe(400);
+    expect((error as BadRequestError).code).toBe('INVALID_CURSOR');
   });
 
   it('builds a relative RFC 8288 next link that keeps the filters and replaces the cursor', () => {
     expect(
-      nextLink('/api/capsules/runs', { capsule_slug: 'a b', limit: '2', cursor: 'old', status: ['x', 'y'] }, 'NEW'),
+      nextLink('/api/capsules/runs', { capsule_slug: 'a b', limit: 2, cursor: 'old', status: ['x', 'y'] }, 'NEW'),
     ).toBe('</api/capsules/runs?capsule_slug=a+b&limit=2&status=x&status=y&cursor=NEW>; rel="next"');
+  });
+
+  it('writes instants of the query as ISO strings', () => {
+    expect(nextLink('/r', { started_after: new Date('2026-01-01T00:00:00Z') }, 'C')).toBe(
+      '</r?started_after=2026-01-01T00%3A00%3A00.000Z&cursor=C>; rel="next"',
+    );
   });
 });

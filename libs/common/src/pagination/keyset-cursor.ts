@@ -1,46 +1,62 @@
 import { BadRequestError } from '../errors/domain-error';
 
 /**
- * Position in a list ordered by (started_at DESC, id DESC): the last row a
- * page returned. Encoded as opaque base64url JSON so clients cannot build or
- * edit one; a cursor that does not decode is a 400.
+ * Keyset pagination cursors: the sort key of the last row a page returned,
+ * encoded as opaque base64url JSON so clients neither build nor edit one.
+ * A cursor that does not decode to the expected shape is a 400.
  */
-export interface KeysetPosition {
-  /** Instant of the last row (ISO-8601, millisecond precision like the column). */
-  at: string;
-  id: number;
-}
+export type CursorValue = string | number;
 
 const VERSION = 1;
 
-export function encodeCursor(position: KeysetPosition): string {
-  return Buffer.from(JSON.stringify([VERSION, position.at, position.id]), 'utf8').toString('base64url');
+export function encodeCursor(values: readonly CursorValue[]): string {
+  return Buffer.from(JSON.stringify([VERSION, ...values]), 'utf8').toString('base64url');
 }
 
-export function decodeCursor(cursor: string): KeysetPosition {
+/**
+ * Decodes a cursor; `read` checks the values' shape and returns undefined
+ * when they are not what this list's cursors hold.
+ */
+export function decodeCursor<T>(cursor: string, read: (values: unknown[]) => T | undefined): T {
   const invalid = () =>
-    new BadRequestError('The cursor is malformed; use the Link header of the previous page', 'INVALID_CURSOR');
-  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) throw invalid();
+    new BadRequestError('The cursor is malformed; follow the Link header of the previous page', 'INVALID_CURSOR');
+  if (!/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) throw invalid();
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     throw invalid();
   }
-  if (!Array.isArray(parsed) || parsed.length !== 3 || parsed[0] !== VERSION) throw invalid();
-  const [, at, id] = parsed as [number, unknown, unknown];
-  if (typeof at !== 'string' || !Number.isSafeInteger(id) || (id as number) < 1) throw invalid();
-  const instant = new Date(at);
-  if (Number.isNaN(instant.getTime()) || instant.toISOString() !== at) throw invalid();
-  return { at, id: id as number };
+  if (!Array.isArray(parsed) || parsed[0] !== VERSION) throw invalid();
+  const result = read(parsed.slice(1));
+  if (result === undefined) throw invalid();
+  return result;
 }
 
-/** Value of an RFC 8288 Link header pointing at the next page. */
-export function nextLink(path: string, query: Record<string, string | string[] | undefined>, cursor: string): string {
+/** Position in a list ordered by (instant DESC, id DESC). */
+export interface TimeIdPosition {
+  /** ISO-8601 instant with milliseconds, like the columns (timestamptz(3)). */
+  at: string;
+  id: number;
+}
+
+export function readTimeIdPosition(values: unknown[]): TimeIdPosition | undefined {
+  if (values.length !== 2) return undefined;
+  const [at, id] = values;
+  if (typeof at !== 'string' || typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) return undefined;
+  const instant = new Date(at);
+  if (Number.isNaN(instant.getTime()) || instant.toISOString() !== at) return undefined;
+  return { at, id };
+}
+
+/** Value of an RFC 8288 Link header to the next page (a relative reference). */
+export function nextLink(path: string, query: Record<string, unknown>, cursor: string): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
-    if (key === 'cursor' || value === undefined) continue;
-    for (const item of Array.isArray(value) ? value : [value]) params.append(key, item);
+    if (key === 'cursor' || value === undefined || value === null) continue;
+    for (const item of Array.isArray(value) ? value : [value]) {
+      params.append(key, item instanceof Date ? item.toISOString() : String(item));
+    }
   }
   params.set('cursor', cursor);
   return `<${path}?${params.toString()}>; rel="next"`;

@@ -1,0 +1,77 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { CAPSULE_STATUSES, type CapsuleEntity, type CapsuleStatus } from '../capsule.entity';
+
+export class CapsuleResponseDto {
+  @ApiProperty({ example: 1 })
+  id!: number;
+
+  @ApiProperty({ example: 'dawn-dispatch' })
+  slug!: string;
+
+  @ApiProperty({ example: 'Dawn Dispatch' })
+  title!: string;
+
+  @ApiProperty({ example: 'dispatch' })
+  kind!: string;
+
+  @ApiProperty({ example: 'automated' })
+  mode!: string;
+
+  @ApiProperty({ example: '1.0.0' })
+  version!: string;
+
+  @ApiProperty({ enum: CAPSULE_STATUSES, example: 'active' })
+  status!: CapsuleStatus;
+
+  @ApiProperty({ example: 'python -m capsules.dawn_dispatch' })
+  entrypoint!: string;
+
+  @ApiProperty({ example: '0 6 * * *', nullable: true, type: String })
+  schedule!: string | null;
+
+  @ApiProperty({ example: 'UTC' })
+  timezone!: string;
+
+  @ApiProperty({ example: 300 })
+  grace_seconds!: number;
+
+  @ApiProperty({ example: 3600, nullable: true, type: Number })
+  max_runtime_seconds!: number | null;
+
+  @ApiProperty({ example: ['dawn', 'ops'], type: [String] })
+  tags!: string[];
+
+  @ApiProperty({ example: '2026-11-24T06:08:31.860Z', format: 'date-time' })
+  created_at!: string;
+
+  @ApiProperty({ example: '2026-11-24T06:08:31.860Z', format: 'date-time' })
+  updated_at!: string;
+
+  static fromEntity(capsule: CapsuleEntity): CapsuleResponseDto {
+    return {
+      id: capsule.id,
+      slug: capsule.slug,
+      title: capsule.title,
+      kind: capsule.kind,
+      mode: capsule.mode,
+      version: capsule.version,
+      status: capsule.status,
+      entrypoint: capsule.entrypoint,
+      schedule: capsule.schedule,
+      timezone: capsule.timezone,
+      grace_seconds: capsule.grace_seconds,
+      max_runtime_seconds: capsule.max_runtime_seconds,
+      tags: capsule.tags,
+      created_at: capsule.created_at.toISOString(),
+      updated_at: capsule.updated_at.toISOString(),
+    };
+  }
+}
+
+export class VocabularyDto {
+  @ApiProperty({ example: ['ceremony', 'dispatch', 'engine', 'treasury'], type: [String] })
+  kinds!: string[];
+
+  @ApiProperty({ example: ['automated', 'custodian', 'manual'], type: [String] })
+  modes!: string[];
+}

@@ -1,0 +1,6 @@
+export * from './capsule.entity';
+export * from './capsule.errors';
+export * from './capsules.module';
+export * from './capsules.service';
+export * from './schedule/cron';
+export * from './schedule/schedule-state';

@@ -1,0 +1,56 @@
+import type { CronSchedule } from './cron';
+
+export const SCHEDULE_STATES = ['new', 'up', 'late', 'down', 'paused'] as const;
+export type ScheduleState = (typeof SCHEDULE_STATES)[number];
+
+/** Run outcomes that count as failures. */
+export const FAILED_RUN_STATUSES: readonly string[] = ['error', 'timeout'];
+
+export interface ScheduleStateInput {
+  archived: boolean;
+  schedule: CronSchedule | null;
+  timezone: string;
+  graceSeconds: number;
+  maxRuntimeSeconds: number | null;
+  /** Start of the latest run. */
+  lastRunAt: Date | null;
+  /** Status of the latest finished (not running) run. */
+  lastFinishedStatus: string | null;
+  /** Start of the oldest run still running. */
+  oldestRunningStartedAt: Date | null;
+}
+
+export interface ScheduleStateResult {
+  state: ScheduleState;
+  /** First fire time after the latest run started (null without schedule or runs). */
+  due: Date | null;
+}
+
+/**
+ * Healthchecks-style state, derived at read time from stored instants in UTC
+ * arithmetic:
+ * - paused: the capsule is archived;
+ * - new: it never ran;
+ * - down: its latest finished run failed, or a run is still running past
+ *   max_runtime_seconds, or now >= due + grace;
+ * - late: due <= now < due + grace;
+ * - up: now < due (or, without a schedule, nothing is wrong).
+ * `due` is the first fire time after the start of the latest run.
+ */
+export function scheduleState(input: ScheduleStateInput, now: Date): ScheduleStateResult {
+  if (input.archived) return { state: 'paused', due: null };
+  if (input.lastRunAt === null) return { state: 'new', due: null };
+  const due = input.schedule ? input.schedule.next(input.lastRunAt, input.timezone) : null;
+  const nowMs = now.getTime();
+  const failed = input.lastFinishedStatus !== null && FAILED_RUN_STATUSES.includes(input.lastFinishedStatus);
+  const stuck =
+    input.maxRuntimeSeconds !== null &&
+    input.oldestRunningStartedAt !== null &&
+    nowMs >= input.oldestRunningStartedAt.getTime() + input.maxRuntimeSeconds * 1000;
+  if (failed || stuck) return { state: 'down', due };
+  if (due === null) return { state: 'up', due };
+  const dueMs = due.getTime();
+  if (nowMs < dueMs) return { state: 'up', due };
+  if (nowMs < dueMs + input.graceSeconds * 1000) return { state: 'late', due };
+  return { state: 'down', due };
+}

@@ -1,0 +1,2 @@
+export * from './run.entity';
+export * from './runs.module';

@@ -1,0 +1,58 @@
+import { Column, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { CapsuleEntity } from '@app/capsules';
+
+export const RUN_STATUSES = ['running', 'success', 'error', 'timeout', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/**
+ * A row of `capsule_runs` (see the CreateCapsuleRuns migration). Property
+ * names are the column names. `id` and `duration_ms` are bigint columns: the
+ * driver hands them over as strings, the mappers turn them into numbers.
+ */
+@Entity({ name: 'capsule_runs' })
+export class RunEntity {
+  @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
+  id!: string;
+
+  @Column('integer')
+  capsule_id!: number;
+
+  @ManyToOne(() => CapsuleEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'capsule_id' })
+  capsule?: CapsuleEntity;
+
+  @Column('text')
+  actor!: string;
+
+  @Column('text')
+  status!: RunStatus;
+
+  @Column({ type: 'timestamptz', precision: 3 })
+  started_at!: Date;
+
+  @Column({ type: 'timestamptz', precision: 3, nullable: true })
+  completed_at!: Date | null;
+
+  @Column({ type: 'bigint', nullable: true, insert: false, update: false })
+  duration_ms!: string | null;
+
+  @Column('text', { nullable: true })
+  artifact_uri!: string | null;
+
+  @Column('text', { nullable: true })
+  checksum!: string | null;
+
+  @Column('integer', { nullable: true })
+  exit_code!: number | null;
+
+  @Column('text', { nullable: true })
+  message!: string | null;
+
+  @Column('text', { nullable: true })
+  run_key!: string | null;
+}
+
+/** A run as read with its capsule's slug. */
+export interface RunRow extends Omit<RunEntity, 'capsule'> {
+  capsule_slug: string;
+}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CapsulesModule } from '@app/capsules';
+import { RunEntity } from './run.entity';
+import { RunsController } from './runs.controller';
+import { RunsRepository } from './runs.repository';
+import { RunsService } from './runs.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([RunEntity]), CapsulesModule],
+  controllers: [RunsController],
+  providers: [RunsRepository, RunsService],
+})
+export class RunsModule {}

@@ -1,0 +1,116 @@
+import { FixedClock } from '@app/common';
+import { createTestApp, type TestApp } from '../support/test-app';
+
+describe('GET /api/capsules/performance and GET /api/capsules/scheduled', () => {
+  // Standing on 2026-11-24 at 12:00Z, well after every run recorded below.
+  const clock = new FixedClock(new Date('2026-11-24T12:00:00.000Z'));
+  let t: TestApp;
+
+  async function register(body: Record<string, unknown>) {
+    await t
+      .http()
+      .post('/api/capsules')
+      .send({ kind: 'dispatch', mode: 'automated', ...body })
+      .expect(200);
+  }
+
+  async function run(slug: string, status: string, startedAt: string, seconds: number) {
+    const completed = new Date(Date.parse(startedAt) + seconds * 1000).toISOString();
+    await t
+      .http()
+      .post('/api/capsules/run')
+      .send({ capsule_slug: slug, actor: 'cron', status, started_at: startedAt, completed_at: completed })
+      .expect(200);
+  }
+
+  beforeAll(async () => {
+    t = await createTestApp({ clock });
+    await register({ slug: 'dawn-dispatch', title: 'Dawn Dispatch', schedule: '0 6 * * *' });
+    await register({
+      slug: 'ny-report',
+      title: 'NY report',
+      kind: 'treasury',
+      schedule: '30 9 * * 1-5',
+      timezone: 'America/New_York',
+    });
+    await register({ slug: 'failing', title: 'Failing', schedule: '0 * * * *' });
+    await register({ slug: 'no-schedule', title: 'Manual', mode: 'manual' });
+    await register({ slug: 'archived', title: 'Old', schedule: '0 6 * * *', status: 'archived' });
+    await run('dawn-dispatch', 'success', '2026-11-22T06:00:00.000Z', 10);
+    await run('dawn-dispatch', 'success', '2026-11-23T06:00:00.000Z', 20);
+    await run('dawn-dispatch', 'success', '2026-11-24T06:00:00.000Z', 30);
+    await run('dawn-dispatch', 'error', '2026-11-21T06:00:00.000Z', 40);
+    await run('failing', 'timeout', '2026-11-24T11:00:00.000Z', 5);
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('performance: one entry per capsule (also without runs), numbers as numbers', async () => {
+    const res = await t.http().get('/api/capsules/performance').expect(200);
+    expect(res.body.map((p: { capsule_slug: string }) => p.capsule_slug)).toEqual([
+      'archived',
+      'dawn-dispatch',
+      'failing',
+      'no-schedule',
+      'ny-report',
+    ]);
+    const dawn = res.body.find((p: { capsule_slug: string }) => p.capsule_slug === 'dawn-dispatch');
+    expect(dawn).toEqual({
+      capsule_slug: 'dawn-dispatch',
+      capsule_title: 'Dawn Dispatch',
+      kind: 'dispatch',
+      total_runs: 4,
+      successful_runs: 3,
+      failed_runs: 1,
+      success_rate: 0.75,
+      avg_runtime_seconds: 25,
+      p50_runtime_seconds: 25,
+      p95_runtime_seconds: expect.any(Number),
+      last_run_at: '2026-11-24T06:00:00.000Z',
+      last_success_at: '2026-11-24T06:00:30.000Z',
+      last_failure_at: '2026-11-21T06:00:40.000Z',
+    });
+    expect(dawn.p95_runtime_seconds).toBeCloseTo(38.5, 6);
+    const idle = res.body.find((p: { capsule_slug: string }) => p.capsule_slug === 'no-schedule');
+    expect(idle).toMatchObject({ total_runs: 0, success_rate: null, avg_runtime_seconds: null, last_run_at: null });
+  });
+
+  it('performance filters by kind', async () => {
+    const res = await t.http().get('/api/capsules/performance?kind=treasury').expect(200);
+    expect(res.body.map((p: { capsule_slug: string }) => p.capsule_slug)).toEqual(['ny-report']);
+  });
+
+  it('scheduled: active capsules with a schedule, next_run computed in their time zone', async () => {
+    const res = await t.http().get('/api/capsules/scheduled').expect(200);
+    expect(res.body.map((s: { slug: string }) => s.slug)).toEqual(['dawn-dispatch', 'failing', 'ny-report']);
+    const [dawn, failing, ny] = res.body;
+    expect(dawn).toEqual({
+      slug: 'dawn-dispatch',
+      title: 'Dawn Dispatch',
+      kind: 'dispatch',
+      schedule: '0 6 * * *',
+      timezone: 'UTC',
+      entrypoint: '',
+      next_run: '2026-11-25T06:00:00.000Z',
+      last_run: '2026-11-24T06:00:00.000Z',
+      runs_today: expect.any(Number),
+      state: 'up',
+    });
+    // Tuesday 2026-11-24 12:00Z is 07:00 in New York (EST, UTC-5): the next 09:30 is 14:30Z today.
+    expect(ny).toMatchObject({ next_run: '2026-11-24T14:30:00.000Z', last_run: null, state: 'new', runs_today: 0 });
+    expect(failing).toMatchObject({ next_run: '2026-11-24T13:00:00.000Z', state: 'down' });
+  });
+
+  it('scheduled state follows the clock: late within grace, down after', async () => {
+    // dawn-dispatch last started 2026-11-24T06:00Z; due 2026-11-25T06:00Z; grace 300 s.
+    clock.set('2026-11-25T06:04:59.999Z');
+    let res = await t.http().get('/api/capsules/scheduled').expect(200);
+    expect(res.body[0]).toMatchObject({ slug: 'dawn-dispatch', state: 'late', next_run: '2026-11-26T06:00:00.000Z' });
+    clock.set('2026-11-25T06:05:00.000Z');
+    res = await t.http().get('/api/capsules/scheduled').expect(200);
+    expect(res.body[0]).toMatchObject({ slug: 'dawn-dispatch', state: 'down' });
+    clock.set('2026-11-24T12:00:00.000Z');
+  });
+});

@@ -1,0 +1,77 @@
+import { createTestApp, type TestApp } from '../support/test-app';
+
+interface Schema {
+  properties?: Record<string, Schema & { example?: unknown; $ref?: string; allOf?: unknown[] }>;
+  items?: Schema;
+  $ref?: string;
+}
+
+interface Operation {
+  summary?: string;
+  responses: Record<string, { content?: Record<string, { schema?: Schema }> }>;
+}
+
+/** The spec Swagger UI shows documents every route, with schemas and examples. */
+describe('OpenAPI document', () => {
+  let t: TestApp;
+  let spec: { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema> } };
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    spec = (await t.http().get('/openapi.json').expect(200)).body;
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('is the same at /openapi.json and /api/openapi.json', async () => {
+    const other = await t.http().get('/api/openapi.json').expect(200);
+    expect(other.body).toEqual(spec);
+  });
+
+  it.each([
+    ['get', '/'],
+    ['get', '/health'],
+    ['get', '/api/health'],
+    ['get', '/health/live'],
+    ['get', '/health/ready'],
+    ['post', '/api/capsules'],
+    ['get', '/api/capsules'],
+    ['get', '/api/capsules/vocabulary'],
+    ['post', '/api/capsules/run'],
+    ['get', '/api/capsules/runs'],
+    ['get', '/api/capsules/performance'],
+    ['get', '/api/capsules/scheduled'],
+  ])('documents %s %s with a summary and a 2xx response', (method, path) => {
+    const operation = spec.paths[path]?.[method];
+    expect(operation).toBeDefined();
+    expect(operation.summary).toEqual(expect.any(String));
+    expect(Object.keys(operation.responses).some((code) => code.startsWith('2'))).toBe(true);
+  });
+
+  it('has an example for every property of every schema', () => {
+    const missing: string[] = [];
+    for (const [name, schema] of Object.entries(spec.components.schemas)) {
+      for (const [property, definition] of Object.entries(schema.properties ?? {})) {
+        const documented =
+          definition.example !== undefined || definition.$ref !== undefined || definition.allOf !== undefined;
+        if (!documented) missing.push(`${name}.${property}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('every 4xx of the API routes is a problem+json body', () => {
+    for (const [path, operations] of Object.entries(spec.paths)) {
+      if (!path.startsWith('/api/capsules')) continue;
+      for (const operation of Object.values(operations)) {
+        for (const [code, response] of Object.entries(operation.responses)) {
+          if (!code.startsWith('4')) continue;
+          const schema = Object.values(response.content ?? {})[0]?.schema;
+          expect(schema?.$ref).toMatch(/ProblemDetailsDto|ValidationProblemDto/);
+        }
+      }
+    }
+  });
+});
