@@ -37,6 +37,7 @@ describe('POST /api/capsules and GET /api/capsules', () => {
       grace_seconds: 300,
       max_runtime_seconds: null,
       tags: [],
+      revision: 1,
       created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
       updated_at: expect.stringMatching(/Z$/),
     });

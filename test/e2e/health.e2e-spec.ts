@@ -43,17 +43,21 @@ describe('service info and probes', () => {
   });
 
   it('GET /health/ready is 503 with details when a migration is missing', async () => {
-    await t.dataSource.query(
-      'DELETE FROM schema_migrations WHERE id = (SELECT max(id) FROM schema_migrations) RETURNING name',
+    const removed: { id: number; timestamp: string; name: string }[] = await t.dataSource.query(
+      'SELECT id, timestamp, name FROM schema_migrations ORDER BY id DESC LIMIT 1',
     );
+    await t.dataSource.query('DELETE FROM schema_migrations WHERE id = $1', [removed[0].id]);
     try {
       const res = await t.http().get('/health/ready').expect(503);
       expect(res.body).toMatchObject({ status: 'error', error: { migrations: { status: 'down' } } });
+      expect(res.body.error.migrations.message).toContain(removed[0].name);
     } finally {
-      await t.dataSource.query(
-        `INSERT INTO schema_migrations (timestamp, name) VALUES (1764000000002, 'CreateAnalyticsViews1764000000002')`,
-      );
+      await t.dataSource.query('INSERT INTO schema_migrations (timestamp, name) VALUES ($1, $2)', [
+        removed[0].timestamp,
+        removed[0].name,
+      ]);
     }
+    await t.http().get('/health/ready').expect(200);
   });
 
   it.each([

@@ -49,6 +49,8 @@ describe('POST /api/capsules/run and GET /api/capsules/runs', () => {
       checksum: 'sha256:' + 'ab'.repeat(32),
       exit_code: null,
       message: null,
+      run_key: null,
+      capsule_revision: 1,
     });
     expect(res.body.duration_ms).toBe(Date.parse(res.body.completed_at) - Date.parse(res.body.started_at));
   });

@@ -49,6 +49,10 @@ export class CapsuleEntity {
   @Column('text', { array: true })
   tags!: string[];
 
+  /** Definition revision: 1 at registration, +1 on every change of the definition (kept by triggers). */
+  @Column({ type: 'integer', insert: false, update: false })
+  revision!: number;
+
   @CreateDateColumn({ type: 'timestamptz', precision: 3 })
   created_at!: Date;
 

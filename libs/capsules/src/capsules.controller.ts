@@ -1,17 +1,22 @@
-import { Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ProblemDetailsDto, sendPage, ValidationProblemDto } from '@app/common';
+import { PageQueryDto, ProblemDetailsDto, sendPage, ValidationProblemDto } from '@app/common';
 import { CapsulesService } from './capsules.service';
-import { CapsuleResponseDto, VocabularyDto } from './dto/capsule-response.dto';
+import { CapsuleDetailDto, CapsuleResponseDto, CapsuleVersionDto, VocabularyDto } from './dto/capsule-response.dto';
 import { ListCapsulesQueryDto } from './dto/list-capsules-query.dto';
-import { UpsertCapsuleDto } from './dto/upsert-capsule.dto';
+import { PatchCapsuleDto, UpsertCapsuleDto } from './dto/upsert-capsule.dto';
+
+const SLUG_PARAM = { name: 'slug', example: 'dawn-dispatch' };
 
 @ApiTags('capsules')
 @Controller('api/capsules')
@@ -55,5 +60,61 @@ export class CapsulesController {
   @ApiOkResponse({ type: VocabularyDto })
   vocabulary(): Promise<VocabularyDto> {
     return this.capsules.vocabulary();
+  }
+
+  @Get(':slug')
+  @ApiOperation({ summary: 'One capsule, with its schedule state and next run' })
+  @ApiParam(SLUG_PARAM)
+  @ApiOkResponse({ type: CapsuleDetailDto })
+  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'Unknown slug' })
+  async get(@Param('slug') slug: string): Promise<CapsuleDetailDto> {
+    const { capsule, state, nextRun, lastRun } = await this.capsules.detail(slug);
+    return {
+      ...CapsuleResponseDto.fromEntity(capsule),
+      state,
+      next_run: nextRun?.toISOString() ?? null,
+      last_run: lastRun?.toISOString() ?? null,
+    };
+  }
+
+  @Patch(':slug')
+  @ApiOperation({
+    summary: 'Change some fields of a capsule (not its slug)',
+    description: 'Validated like a registration. A change of the definition stores a new version.',
+  })
+  @ApiParam(SLUG_PARAM)
+  @ApiOkResponse({ type: CapsuleResponseDto })
+  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'Unknown slug' })
+  @ApiUnprocessableEntityResponse({ type: ValidationProblemDto })
+  async update(@Param('slug') slug: string, @Body() body: PatchCapsuleDto): Promise<CapsuleResponseDto> {
+    return CapsuleResponseDto.fromEntity(await this.capsules.update(slug, body));
+  }
+
+  @Delete(':slug')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a capsule with its runs and versions' })
+  @ApiParam(SLUG_PARAM)
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'Unknown slug' })
+  async remove(@Param('slug') slug: string): Promise<void> {
+    await this.capsules.remove(slug);
+  }
+
+  @Get(':slug/versions')
+  @ApiOperation({
+    summary: 'Every version of the capsule definition, newest first (bare array)',
+    description: 'A version is stored for each change made through POST or PATCH; a no-op re-registration stores none.',
+  })
+  @ApiParam(SLUG_PARAM)
+  @ApiOkResponse({ type: [CapsuleVersionDto] })
+  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'Unknown slug' })
+  @ApiBadRequestResponse({ type: ProblemDetailsDto, description: 'Malformed cursor' })
+  async versions(
+    @Param('slug') slug: string,
+    @Query() query: PageQueryDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<CapsuleVersionDto[]> {
+    return sendPage(await this.capsules.versions(slug, query), request, reply, (v) => CapsuleVersionDto.fromRow(v));
   }
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { FindOptionsWhere, MoreThan, Repository } from 'typeorm';
 import { CapsuleEntity, type CapsuleStatus } from './capsule.entity';
-import type { UpsertCapsuleDto } from './dto/upsert-capsule.dto';
+import type { PatchCapsuleDto, UpsertCapsuleDto } from './dto/upsert-capsule.dto';
 
 /** Fields a registration may leave out: they keep their value on update, take the default on insert. */
 const OPTIONAL_FIELDS = [
@@ -15,6 +15,22 @@ const OPTIONAL_FIELDS = [
   'max_runtime_seconds',
   'tags',
 ] as const;
+
+/** The definition fields PATCH may change. */
+const PATCHABLE_FIELDS = ['title', 'kind', 'mode', ...OPTIONAL_FIELDS] as const;
+
+export interface RunSummaryRow {
+  last_run_at: Date | null;
+  last_finished_status: string | null;
+  oldest_running_started_at: Date | null;
+}
+
+export interface VersionRow {
+  revision: number;
+  definition: Record<string, unknown>;
+  changed_by: string | null;
+  changed_at: Date;
+}
 
 export interface CapsuleFilter {
   kind?: string;
@@ -33,7 +49,7 @@ export class CapsulesRepository {
    * registrations of one slug cannot both insert; `created_at` is kept and
    * `updated_at` moves on every re-post.
    */
-  async upsert(input: UpsertCapsuleDto): Promise<CapsuleEntity> {
+  async upsert(input: UpsertCapsuleDto, changedBy?: string): Promise<CapsuleEntity> {
     const columns: string[] = [
       'slug',
       'title',
@@ -47,13 +63,72 @@ export class CapsulesRepository {
       .filter((column) => column !== 'slug')
       .map((column) => `${column} = EXCLUDED.${column}`)
       .join(', ');
-    const rows: CapsuleEntity[] = await this.capsules.query(
+    const rows = await this.write<CapsuleEntity>(
+      changedBy,
       `INSERT INTO capsules (${columns.join(', ')}) VALUES (${placeholders})
        ON CONFLICT (slug) DO UPDATE SET ${updates}, updated_at = now()
        RETURNING *`,
       values,
     );
     return rows[0];
+  }
+
+  /**
+   * Changes the given fields; undefined when no capsule has this slug.
+   * (UPDATE and DELETE are wrapped in a CTE so the driver answers rows, as for a SELECT.)
+   */
+  async patch(slug: string, input: PatchCapsuleDto, changedBy?: string): Promise<CapsuleEntity | undefined> {
+    const columns = PATCHABLE_FIELDS.filter((f) => input[f] !== undefined);
+    const values: unknown[] = columns.map((column) => input[column]);
+    const sets = columns.map((column, i) => `${column} = $${i + 2}`);
+    const rows = await this.write<CapsuleEntity>(
+      changedBy,
+      `WITH changed AS (
+         UPDATE capsules SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE slug = $1 RETURNING *
+       ) SELECT * FROM changed`,
+      [slug, ...values],
+    );
+    return rows[0];
+  }
+
+  /** Deletes the capsule, its runs and its versions (foreign keys cascade). */
+  async delete(slug: string): Promise<boolean> {
+    const rows: unknown[] = await this.capsules.query(
+      'WITH gone AS (DELETE FROM capsules WHERE slug = $1 RETURNING id) SELECT id FROM gone',
+      [slug],
+    );
+    return rows.length > 0;
+  }
+
+  async runSummary(capsuleId: number): Promise<RunSummaryRow> {
+    const rows: RunSummaryRow[] = await this.capsules.query(
+      `SELECT last_run_at, last_finished_status, oldest_running_started_at
+       FROM capsule_run_summary WHERE capsule_id = $1`,
+      [capsuleId],
+    );
+    return rows[0] ?? { last_run_at: null, last_finished_status: null, oldest_running_started_at: null };
+  }
+
+  /** Definition versions, newest first, below `beforeRevision` when given; one more than `limit`. */
+  versions(capsuleId: number, beforeRevision: number | undefined, limit: number): Promise<VersionRow[]> {
+    return this.capsules.query(
+      `SELECT revision, definition, changed_by, changed_at FROM capsule_versions
+       WHERE capsule_id = $1 AND ($2::int IS NULL OR revision < $2)
+       ORDER BY revision DESC LIMIT $3`,
+      [capsuleId, beforeRevision ?? null, limit + 1],
+    );
+  }
+
+  /**
+   * Runs a write; with a `changedBy`, inside a transaction that tells the
+   * version trigger who made the change.
+   */
+  private write<T>(changedBy: string | undefined, sql: string, params: unknown[]): Promise<T[]> {
+    if (!changedBy) return this.capsules.query(sql, params);
+    return this.capsules.manager.transaction(async (manager) => {
+      await manager.query("SELECT set_config('capsules.changed_by', $1, true)", [changedBy]);
+      return manager.query<T[]>(sql, params);
+    });
   }
 
   findBySlug(slug: string): Promise<CapsuleEntity | null> {

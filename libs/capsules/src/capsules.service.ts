@@ -1,23 +1,83 @@
 import { Injectable } from '@nestjs/common';
-import { decodeCursor, encodeCursor, type Page, pageSize } from '@app/common';
+import {
+  Clock,
+  decodeCursor,
+  encodeCursor,
+  type Page,
+  type PageQueryDto,
+  pageSize,
+  RequestValidationError,
+} from '@app/common';
 import type { CapsuleEntity } from './capsule.entity';
-import { CapsulesRepository } from './capsules.repository';
 import { CapsuleNotFoundError } from './capsule.errors';
+import { CapsulesRepository, type VersionRow } from './capsules.repository';
 import { CAPSULE_PAGE, type ListCapsulesQueryDto } from './dto/list-capsules-query.dto';
-import type { UpsertCapsuleDto } from './dto/upsert-capsule.dto';
+import type { PatchCapsuleDto, UpsertCapsuleDto } from './dto/upsert-capsule.dto';
+import { CronSchedule } from './schedule/cron';
+import { scheduleState, type ScheduleState } from './schedule/schedule-state';
+
+export interface CapsuleDetail {
+  capsule: CapsuleEntity;
+  state: ScheduleState;
+  nextRun: Date | null;
+  lastRun: Date | null;
+}
+
+const VERSION_PAGE = { default: 100, max: 1000 };
 
 @Injectable()
 export class CapsulesService {
-  constructor(private readonly capsules: CapsulesRepository) {}
+  constructor(
+    private readonly capsules: CapsulesRepository,
+    private readonly clock: Clock,
+  ) {}
 
-  register(input: UpsertCapsuleDto): Promise<CapsuleEntity> {
-    return this.capsules.upsert(input);
+  register(input: UpsertCapsuleDto, changedBy?: string): Promise<CapsuleEntity> {
+    return this.capsules.upsert(input, changedBy);
   }
 
   async get(slug: string): Promise<CapsuleEntity> {
     const capsule = await this.capsules.findBySlug(slug);
     if (!capsule) throw new CapsuleNotFoundError(slug);
     return capsule;
+  }
+
+  /** The capsule with its schedule state and next fire time, at the clock's now. */
+  async detail(slug: string): Promise<CapsuleDetail> {
+    const capsule = await this.get(slug);
+    const summary = await this.capsules.runSummary(capsule.id);
+    const schedule = capsule.schedule ? CronSchedule.parse(capsule.schedule) : null;
+    const now = this.clock.now();
+    const { state } = scheduleState(
+      {
+        archived: capsule.status === 'archived',
+        schedule,
+        timezone: capsule.timezone,
+        graceSeconds: capsule.grace_seconds,
+        maxRuntimeSeconds: capsule.max_runtime_seconds,
+        lastRunAt: summary.last_run_at,
+        lastFinishedStatus: summary.last_finished_status,
+        oldestRunningStartedAt: summary.oldest_running_started_at,
+      },
+      now,
+    );
+    const nextRun = schedule && capsule.status === 'active' ? schedule.next(now, capsule.timezone) : null;
+    return { capsule, state, nextRun, lastRun: summary.last_run_at };
+  }
+
+  async update(slug: string, patch: PatchCapsuleDto, changedBy?: string): Promise<CapsuleEntity> {
+    if (Object.values(patch).every((value) => value === undefined)) {
+      throw new RequestValidationError([
+        { field: '(body)', message: 'the request body must change at least one field' },
+      ]);
+    }
+    const capsule = await this.capsules.patch(slug, patch, changedBy);
+    if (!capsule) throw new CapsuleNotFoundError(slug);
+    return capsule;
+  }
+
+  async remove(slug: string): Promise<void> {
+    if (!(await this.capsules.delete(slug))) throw new CapsuleNotFoundError(slug);
   }
 
   async list(query: ListCapsulesQueryDto): Promise<Page<CapsuleEntity>> {
@@ -33,6 +93,22 @@ export class CapsulesService {
     );
     const items = rows.slice(0, limit);
     return { items, next: rows.length > limit ? encodeCursor([items[items.length - 1].slug]) : undefined };
+  }
+
+  /** Every version of the definition, newest first. */
+  async versions(slug: string, query: PageQueryDto): Promise<Page<VersionRow>> {
+    const capsule = await this.get(slug);
+    const limit = pageSize(query.limit, VERSION_PAGE.default, VERSION_PAGE.max);
+    const before = query.cursor
+      ? decodeCursor(query.cursor, (values) =>
+          values.length === 1 && Number.isSafeInteger(values[0]) && (values[0] as number) > 0
+            ? (values[0] as number)
+            : undefined,
+        )
+      : undefined;
+    const rows = await this.capsules.versions(capsule.id, before, limit);
+    const items = rows.slice(0, limit);
+    return { items, next: rows.length > limit ? encodeCursor([items[items.length - 1].revision]) : undefined };
   }
 
   vocabulary(): Promise<{ kinds: string[]; modes: string[] }> {

@@ -10,3 +10,4 @@ export * from './common.module';
 export * from './dto/page-query.dto';
 export * from './http/pagination';
 export * from './dto/query-transforms';
+export * from './dto/optional';

@@ -41,7 +41,8 @@ export function buildDataSourceOptions(settings: DatabaseSettings): DataSourceOp
     applicationName: settings.applicationName ?? 'capsules-api',
     poolSize: settings.poolSize ?? 10,
     connectTimeoutMS: settings.connectionTimeoutMs ?? 5_000,
-    logging: ['error', 'warn', 'migration'],
+    // Failed queries reach the problem filter, which logs them with the request id.
+    logging: ['warn'],
     extra: {
       // node-postgres pool settings
       connectionTimeoutMillis: settings.connectionTimeoutMs ?? 5_000,

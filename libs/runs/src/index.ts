@@ -1,2 +1,3 @@
 export * from './run.entity';
 export * from './runs.module';
+export * from './runs.service';

@@ -3,6 +3,7 @@ import { CapsuleEntity } from '@app/capsules';
 
 export const RUN_STATUSES = ['running', 'success', 'error', 'timeout', 'cancelled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
+export type FinalRunStatus = Exclude<RunStatus, 'running'>;
 
 /**
  * A row of `capsule_runs` (see the CreateCapsuleRuns migration). Property
@@ -50,9 +51,18 @@ export class RunEntity {
 
   @Column('text', { nullable: true })
   run_key!: string | null;
+
+  /** Revision of the capsule definition current when the run was recorded. */
+  @Column('integer', { nullable: true })
+  capsule_revision!: number | null;
+
+  /** Fingerprint of the report that created the run (idempotent retries are compared with it). */
+  @Column('text', { nullable: true, select: false })
+  request_hash!: string | null;
 }
 
 /** A run as read with its capsule's slug. */
-export interface RunRow extends Omit<RunEntity, 'capsule'> {
+export interface RunRow extends Omit<RunEntity, 'capsule' | 'request_hash'> {
+  request_hash?: string | null;
   capsule_slug: string;
 }

@@ -1,18 +1,27 @@
-import { Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ProblemDetailsDto, sendPage, ValidationProblemDto } from '@app/common';
+import { FinishRunDto } from './dto/finish-run.dto';
 import { ListRunsQueryDto } from './dto/list-runs-query.dto';
 import { RecordRunDto } from './dto/record-run.dto';
 import { RunResponseDto } from './dto/run-response.dto';
 import { RunsService } from './runs.service';
+
+const RUN_ID_PARAM = { name: 'id', example: 1234, description: 'Run id' };
+const LIST_DESCRIPTION =
+  'Ordered by started_at then id, both descending. Pages of 100 by default, at most 1000 (a larger limit is ' +
+  'clamped); `Link: <…>; rel="next"` when more exist. An empty filter value is no filter.';
 
 @ApiTags('runs')
 @Controller('api/capsules')
@@ -25,22 +34,29 @@ export class RunsController {
     summary: 'Record a run of a capsule',
     description:
       'Answers 200 with the stored run, like the original service. Without instants, a finished run is recorded ' +
-      'as finished now; `status: running` starts one (finish it later).',
+      'as finished now; `status: running` starts one (finish it with PATCH /api/capsules/runs/{id}). With a ' +
+      '`run_key` or an Idempotency-Key header, a retried report returns the same run (header ' +
+      '`Idempotent-Replayed: true`) instead of recording another.',
   })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same meaning as run_key' })
   @ApiOkResponse({ type: RunResponseDto })
   @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'Unknown capsule_slug (detail: "Capsule not found")' })
+  @ApiConflictResponse({ type: ProblemDetailsDto, description: 'The run key was used with another capsule or payload' })
   @ApiUnprocessableEntityResponse({ type: ValidationProblemDto })
-  async record(@Body() body: RecordRunDto): Promise<RunResponseDto> {
-    return RunResponseDto.fromRow(await this.runs.record(body));
+  async record(
+    @Body() body: RecordRunDto,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RunResponseDto> {
+    const { run, replayed } = await this.runs.record(body, idempotencyKey);
+    if (replayed) void reply.header('idempotent-replayed', 'true');
+    return RunResponseDto.fromRow(run);
   }
 
   @Get('runs')
   @ApiOperation({
     summary: 'List runs, newest first (bare array)',
-    description:
-      'Ordered by started_at then id, both descending. Pages of 100 by default, at most 1000 (a larger limit is ' +
-      'clamped); `Link: <…>; rel="next"` when more exist. An empty filter value is no filter; an unknown ' +
-      'capsule_slug gives [].',
+    description: `${LIST_DESCRIPTION} An unknown capsule_slug gives [].`,
   })
   @ApiOkResponse({ type: [RunResponseDto] })
   @ApiBadRequestResponse({ type: ProblemDetailsDto, description: 'Malformed cursor' })
@@ -51,5 +67,47 @@ export class RunsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RunResponseDto[]> {
     return sendPage(await this.runs.list(query), request, reply, (row) => RunResponseDto.fromRow(row));
+  }
+
+  @Get('runs/:id')
+  @ApiOperation({ summary: 'One run' })
+  @ApiParam(RUN_ID_PARAM)
+  @ApiOkResponse({ type: RunResponseDto })
+  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'No run with this id' })
+  async get(@Param('id') id: string): Promise<RunResponseDto> {
+    return RunResponseDto.fromRow(await this.runs.get(id));
+  }
+
+  @Patch('runs/:id')
+  @ApiOperation({
+    summary: 'Finish a running run, or add details while it runs',
+    description:
+      'A final status (success, error, timeout, cancelled) finishes the run; completed_at defaults to now and ' +
+      'must not precede started_at; duration_ms is derived. Repeating the same finish is answered 200 without ' +
+      'change; finishing a finished run with another outcome is a 409.',
+  })
+  @ApiParam(RUN_ID_PARAM)
+  @ApiOkResponse({ type: RunResponseDto })
+  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'No run with this id' })
+  @ApiConflictResponse({ type: ProblemDetailsDto, description: 'The run already finished with another outcome' })
+  @ApiUnprocessableEntityResponse({ type: ValidationProblemDto })
+  async finish(@Param('id') id: string, @Body() body: FinishRunDto): Promise<RunResponseDto> {
+    return RunResponseDto.fromRow(await this.runs.finish(id, body));
+  }
+
+  @Get(':slug/runs')
+  @ApiOperation({ summary: 'The runs of one capsule, newest first (bare array)', description: LIST_DESCRIPTION })
+  @ApiParam({ name: 'slug', example: 'dawn-dispatch' })
+  @ApiOkResponse({ type: [RunResponseDto] })
+  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'Unknown slug' })
+  @ApiBadRequestResponse({ type: ProblemDetailsDto, description: 'Malformed cursor' })
+  @ApiUnprocessableEntityResponse({ type: ValidationProblemDto })
+  async listForCapsule(
+    @Param('slug') slug: string,
+    @Query() query: ListRunsQueryDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RunResponseDto[]> {
+    return sendPage(await this.runs.listForCapsule(slug, query), request, reply, (row) => RunResponseDto.fromRow(row));
   }
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CapsulesModule } from '@app/capsules';
+import { ArtifactsController } from './artifacts.controller';
 import { RunEntity } from './run.entity';
 import { RunsController } from './runs.controller';
 import { RunsRepository } from './runs.repository';
@@ -8,7 +9,7 @@ import { RunsService } from './runs.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([RunEntity]), CapsulesModule],
-  controllers: [RunsController],
+  controllers: [RunsController, ArtifactsController],
   providers: [RunsRepository, RunsService],
 })
 export class RunsModule {}

@@ -14,6 +14,17 @@ export interface NewRun {
   checksum: string | null;
   exitCode: number | null;
   message: string | null;
+  runKey: string | null;
+  requestHash: string | null;
+}
+
+export interface RunChanges {
+  status?: RunStatus;
+  completedAt?: Date;
+  exitCode?: number;
+  message?: string;
+  artifactUri?: string;
+  checksum?: string;
 }
 
 export interface RunFilter {
@@ -21,32 +32,39 @@ export interface RunFilter {
   statuses?: RunStatus[];
   actor?: string;
   kind?: string;
+  checksum?: string;
   startedAfter?: Date;
   startedBefore?: Date;
   after?: TimeIdPosition;
 }
+
+const RUN_COLUMNS = `r.id, r.capsule_id, r.actor, r.status, r.started_at, r.completed_at, r.duration_ms,
+  r.artifact_uri, r.checksum, r.exit_code, r.message, r.run_key, r.capsule_revision`;
 
 @Injectable()
 export class RunsRepository {
   constructor(@InjectRepository(RunEntity) private readonly runs: Repository<RunEntity>) {}
 
   /**
-   * One round trip: the capsule is looked up inside the INSERT, so an unknown
-   * slug inserts nothing and returns no row. Missing instants default to the
-   * database's now(): a finished run without times finished now; one with only
-   * `started_at` finished now (or at its start, if that is later).
+   * One round trip: the capsule is looked up inside the INSERT (an unknown
+   * slug inserts nothing), and a run_key already taken inserts nothing either
+   * (the unique index decides, also between concurrent retries). Missing
+   * instants default to the database's now(): a finished run without times
+   * finished now; one with only `started_at` finished now (or at its start).
    */
   async insert(run: NewRun): Promise<RunRow | undefined> {
     const rows: RunRow[] = await this.runs.query(
-      `INSERT INTO capsule_runs
-         (capsule_id, actor, status, started_at, completed_at, artifact_uri, checksum, exit_code, message)
-       SELECT c.id, $2, $3,
+      `INSERT INTO capsule_runs AS r
+         (capsule_id, capsule_revision, actor, status, started_at, completed_at,
+          artifact_uri, checksum, exit_code, message, run_key, request_hash)
+       SELECT c.id, c.revision, $2, $3,
               COALESCE($4::timestamptz, $5::timestamptz, now()),
               CASE WHEN $3 = 'running' THEN NULL
                    ELSE COALESCE($5::timestamptz, GREATEST(now(), $4::timestamptz)) END,
-              $6, $7, $8, $9
+              $6, $7, $8, $9, $10, $11
        FROM capsules c WHERE c.slug = $1
-       RETURNING *, $1::text AS capsule_slug`,
+       ON CONFLICT (run_key) WHERE run_key IS NOT NULL DO NOTHING
+       RETURNING ${RUN_COLUMNS}, $1::text AS capsule_slug`,
       [
         run.capsuleSlug,
         run.actor,
@@ -57,6 +75,61 @@ export class RunsRepository {
         run.checksum,
         run.exitCode,
         run.message,
+        run.runKey,
+        run.requestHash,
+      ],
+    );
+    return rows[0];
+  }
+
+  async findById(id: string): Promise<RunRow | undefined> {
+    const rows: RunRow[] = await this.runs.query(
+      `SELECT ${RUN_COLUMNS}, c.slug AS capsule_slug FROM capsule_runs r JOIN capsules c ON c.id = r.capsule_id
+       WHERE r.id = $1`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  async findByRunKey(runKey: string): Promise<RunRow | undefined> {
+    const rows: RunRow[] = await this.runs.query(
+      `SELECT ${RUN_COLUMNS}, r.request_hash, c.slug AS capsule_slug
+       FROM capsule_runs r JOIN capsules c ON c.id = r.capsule_id WHERE r.run_key = $1`,
+      [runKey],
+    );
+    return rows[0];
+  }
+
+  /**
+   * Applies changes to a run that is still running, in one statement; the
+   * row lock of the UPDATE serialises concurrent finishes (the second sees
+   * the run finished and changes nothing). Undefined when the run is not
+   * running (or does not exist), or completed_at would precede started_at.
+   */
+  async updateRunning(id: string, changes: RunChanges): Promise<RunRow | undefined> {
+    const rows: RunRow[] = await this.runs.query(
+      `WITH changed AS (
+       UPDATE capsule_runs AS r SET
+         status = COALESCE($2, r.status),
+         completed_at = CASE WHEN COALESCE($2, r.status) = 'running' THEN NULL
+                             ELSE COALESCE($3::timestamptz, GREATEST(now(), r.started_at)) END,
+         exit_code = COALESCE($4, r.exit_code),
+         message = COALESCE($5, r.message),
+         artifact_uri = COALESCE($6, r.artifact_uri),
+         checksum = COALESCE($7, r.checksum)
+       FROM capsules c
+       WHERE r.id = $1 AND r.status = 'running' AND c.id = r.capsule_id
+         AND ($3::timestamptz IS NULL OR $3::timestamptz >= r.started_at)
+       RETURNING ${RUN_COLUMNS}, c.slug AS capsule_slug
+       ) SELECT * FROM changed`,
+      [
+        id,
+        changes.status ?? null,
+        changes.completedAt ?? null,
+        changes.exitCode ?? null,
+        changes.message ?? null,
+        changes.artifactUri ?? null,
+        changes.checksum ?? null,
       ],
     );
     return rows[0];
@@ -74,18 +147,30 @@ export class RunsRepository {
     if (filter.statuses?.length) where.push(`r.status = ANY(${param(filter.statuses)}::text[])`);
     if (filter.actor !== undefined) where.push(`r.actor = ${param(filter.actor)}`);
     if (filter.kind !== undefined) where.push(`c.kind = ${param(filter.kind)}`);
+    if (filter.checksum !== undefined) where.push(`r.checksum = ${param(filter.checksum)}`);
     if (filter.startedAfter) where.push(`r.started_at >= ${param(filter.startedAfter)}`);
     if (filter.startedBefore) where.push(`r.started_at < ${param(filter.startedBefore)}`);
     if (filter.after) {
       where.push(`(r.started_at, r.id) < (${param(filter.after.at)}::timestamptz, ${param(filter.after.id)}::bigint)`);
     }
     return this.runs.query(
-      `SELECT r.*, c.slug AS capsule_slug
+      `SELECT ${RUN_COLUMNS}, c.slug AS capsule_slug
        FROM capsule_runs r JOIN capsules c ON c.id = r.capsule_id
        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY r.started_at DESC, r.id DESC
        LIMIT ${param(limit + 1)}`,
       params,
     );
+  }
+
+  /** The newest run of a capsule that recorded an artifact. */
+  async latestArtifact(capsuleId: number, capsuleSlug: string): Promise<RunRow | undefined> {
+    const rows: RunRow[] = await this.runs.query(
+      `SELECT ${RUN_COLUMNS}, $2::text AS capsule_slug FROM capsule_runs r
+       WHERE r.capsule_id = $1 AND r.artifact_uri IS NOT NULL
+       ORDER BY r.started_at DESC, r.id DESC LIMIT 1`,
+      [capsuleId, capsuleSlug],
+    );
+    return rows[0];
   }
 }

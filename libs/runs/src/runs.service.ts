@@ -1,37 +1,56 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { CapsuleNotFoundError } from '@app/capsules';
+import { CapsuleNotFoundError, CapsulesService } from '@app/capsules';
 import {
   Clock,
   decodeCursor,
   encodeCursor,
   type FieldError,
   type Page,
+  type PageQueryDto,
   pageSize,
   readTimeIdPosition,
   RequestValidationError,
 } from '@app/common';
-import type { ListRunsQueryDto } from './dto/list-runs-query.dto';
-import { RUN_PAGE } from './dto/list-runs-query.dto';
+import type { ArtifactsQueryDto } from './dto/artifact.dto';
+import type { FinishRunDto } from './dto/finish-run.dto';
+import { RUN_PAGE, type ListRunsQueryDto } from './dto/list-runs-query.dto';
 import type { RecordRunDto } from './dto/record-run.dto';
+import { RUN_KEY_PATTERN } from './dto/run-validators';
 import type { RunRow } from './run.entity';
-import { RunsRepository } from './runs.repository';
+import { ArtifactNotFoundError, RunAlreadyFinishedError, RunKeyConflictError, RunNotFoundError } from './run.errors';
+import { type RunFilter, RunsRepository } from './runs.repository';
 
 /** How far ahead of the server's clock a reported instant may be (clock skew). */
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+export interface RecordedRun {
+  run: RunRow;
+  /** True when a retried report returned the run recorded the first time. */
+  replayed: boolean;
+}
 
 @Injectable()
 export class RunsService {
   constructor(
     private readonly runs: RunsRepository,
+    private readonly capsules: CapsulesService,
     private readonly clock: Clock,
   ) {}
 
-  async record(input: RecordRunDto): Promise<RunRow> {
+  /**
+   * Records a run. With a run key (body `run_key` or the Idempotency-Key
+   * header) a retry returns the run recorded first; the same key with another
+   * capsule or payload is a 409.
+   */
+  async record(input: RecordRunDto, idempotencyKey?: string): Promise<RecordedRun> {
+    const runKey = this.runKey(input.run_key, idempotencyKey);
     const status = input.status ?? 'success';
     const startedAt = input.started_at ? new Date(input.started_at) : null;
     const completedAt = input.completed_at ? new Date(input.completed_at) : null;
     this.checkInstants(status, startedAt, completedAt);
-    const row = await this.runs.insert({
+    const requestHash = runKey ? fingerprint(input, status, startedAt, completedAt) : null;
+    const run = await this.runs.insert({
       capsuleSlug: input.capsule_slug,
       actor: input.actor,
       status,
@@ -41,15 +60,71 @@ export class RunsService {
       checksum: input.checksum ?? null,
       exitCode: input.exit_code ?? null,
       message: input.message ?? null,
+      runKey,
+      requestHash,
     });
-    if (!row) throw new CapsuleNotFoundError(input.capsule_slug);
-    return row;
+    if (run) return { run, replayed: false };
+    if (runKey) {
+      const existing = await this.runs.findByRunKey(runKey);
+      if (existing) {
+        if (existing.request_hash !== requestHash) throw new RunKeyConflictError(runKey, Number(existing.id));
+        delete existing.request_hash;
+        return { run: existing, replayed: true };
+      }
+    }
+    throw new CapsuleNotFoundError(input.capsule_slug);
   }
 
-  async list(query: ListRunsQueryDto): Promise<Page<RunRow>> {
-    const limit = pageSize(query.limit, RUN_PAGE.default, RUN_PAGE.max);
-    const after = query.cursor ? decodeCursor(query.cursor, readTimeIdPosition) : undefined;
-    const rows = await this.runs.list(
+  async get(id: string): Promise<RunRow> {
+    const run = isRunId(id) ? await this.runs.findById(id) : undefined;
+    if (!run) throw new RunNotFoundError(id);
+    return run;
+  }
+
+  /**
+   * Finishes a running run (or adds details while it runs). A finished run
+   * accepts the same outcome again (a retried report: 200, unchanged) and
+   * rejects another one (409).
+   */
+  async finish(id: string, input: FinishRunDto): Promise<RunRow> {
+    const completedAt = input.completed_at ? new Date(input.completed_at) : undefined;
+    const errors: FieldError[] = [];
+    if (completedAt && completedAt.getTime() > this.clock.now().getTime() + MAX_CLOCK_SKEW_MS) {
+      errors.push({ field: 'completed_at', message: 'completed_at must not be in the future' });
+    }
+    if (completedAt && (input.status === undefined || input.status === 'running')) {
+      errors.push({
+        field: 'completed_at',
+        message: 'completed_at needs a final status (success, error, timeout or cancelled)',
+      });
+    }
+    if (errors.length) throw new RequestValidationError(errors);
+    if (!isRunId(id)) throw new RunNotFoundError(id);
+
+    const updated = await this.runs.updateRunning(id, {
+      status: input.status,
+      completedAt,
+      exitCode: input.exit_code,
+      message: input.message,
+      artifactUri: input.artifact_uri,
+      checksum: input.checksum,
+    });
+    if (updated) return updated;
+
+    const current = await this.get(id);
+    if (current.status === 'running') {
+      // Still running, so the UPDATE refused the instant.
+      throw new RequestValidationError([
+        { field: 'completed_at', message: 'completed_at must not be before started_at' },
+      ]);
+    }
+    if (!isSameOutcome(current, input, completedAt))
+      throw new RunAlreadyFinishedError(Number(current.id), current.status);
+    return current;
+  }
+
+  list(query: ListRunsQueryDto): Promise<Page<RunRow>> {
+    return this.page(
       {
         capsuleSlug: query.capsule_slug,
         statuses: query.status,
@@ -57,16 +132,56 @@ export class RunsService {
         kind: query.kind,
         startedAfter: query.started_after,
         startedBefore: query.started_before,
-        after,
       },
-      limit,
+      query,
     );
+  }
+
+  /** The runs of one capsule; an unknown slug is a 404 (not an empty list). */
+  async listForCapsule(slug: string, query: ListRunsQueryDto): Promise<Page<RunRow>> {
+    await this.capsules.get(slug);
+    return this.list({ ...query, capsule_slug: slug });
+  }
+
+  /** Runs that produced content with this checksum, newest first. */
+  byChecksum(query: ArtifactsQueryDto): Promise<Page<RunRow>> {
+    return this.page({ checksum: query.checksum }, query);
+  }
+
+  async latestArtifact(slug: string): Promise<RunRow> {
+    const capsule = await this.capsules.get(slug);
+    const run = await this.runs.latestArtifact(capsule.id, capsule.slug);
+    if (!run) throw new ArtifactNotFoundError(slug);
+    return run;
+  }
+
+  private async page(filter: RunFilter, query: PageQueryDto): Promise<Page<RunRow>> {
+    const limit = pageSize(query.limit, RUN_PAGE.default, RUN_PAGE.max);
+    const after = query.cursor ? decodeCursor(query.cursor, readTimeIdPosition) : undefined;
+    const rows = await this.runs.list({ ...filter, after }, limit);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     return {
       items,
       next: rows.length > limit ? encodeCursor([last.started_at.toISOString(), Number(last.id)]) : undefined,
     };
+  }
+
+  private runKey(bodyKey: string | undefined, headerKey: string | undefined): string | null {
+    if (headerKey !== undefined && !RUN_KEY_PATTERN.test(headerKey)) {
+      throw new RequestValidationError([
+        {
+          field: 'Idempotency-Key',
+          message: 'Idempotency-Key must be 1-200 printable ASCII characters without spaces',
+        },
+      ]);
+    }
+    if (bodyKey !== undefined && headerKey !== undefined && bodyKey !== headerKey) {
+      throw new RequestValidationError([
+        { field: 'run_key', message: 'run_key and the Idempotency-Key header differ; send one, or the same value' },
+      ]);
+    }
+    return bodyKey ?? headerKey ?? null;
   }
 
   private checkInstants(status: string, startedAt: Date | null, completedAt: Date | null): void {
@@ -86,4 +201,37 @@ export class RunsService {
     }
     if (errors.length) throw new RequestValidationError(errors);
   }
+}
+
+/** Run ids are positive bigints; anything else names no run. */
+function isRunId(id: string): boolean {
+  return /^[1-9]\d{0,17}$/.test(id);
+}
+
+/** What makes two reports "the same report" for exactly-once purposes. */
+function fingerprint(input: RecordRunDto, status: string, startedAt: Date | null, completedAt: Date | null): string {
+  const canonical = JSON.stringify([
+    input.capsule_slug,
+    input.actor,
+    status,
+    startedAt?.toISOString() ?? null,
+    completedAt?.toISOString() ?? null,
+    input.artifact_uri ?? null,
+    input.checksum ?? null,
+    input.exit_code ?? null,
+    input.message ?? null,
+  ]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+/** A retried finish: the same final status, and nothing given that differs from what is stored. */
+function isSameOutcome(run: RunRow, input: FinishRunDto, completedAt: Date | undefined): boolean {
+  return (
+    (input.status === undefined || input.status === run.status) &&
+    (completedAt === undefined || completedAt.getTime() === run.completed_at?.getTime()) &&
+    (input.exit_code === undefined || input.exit_code === run.exit_code) &&
+    (input.message === undefined || input.message === run.message) &&
+    (input.artifact_uri === undefined || input.artifact_uri === run.artifact_uri) &&
+    (input.checksum === undefined || input.checksum === run.checksum)
+  );
 }

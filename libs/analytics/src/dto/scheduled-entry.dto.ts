@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { SCHEDULE_STATES, type ScheduleState } from '@app/capsules';
+import { ScheduleStateProperty, type ScheduleState } from '@app/capsules';
 
 export class ScheduledEntryDto {
   @ApiProperty({ example: 'dawn-dispatch' })
@@ -35,12 +35,6 @@ export class ScheduledEntryDto {
   @ApiProperty({ example: 1, description: 'Runs started in the last 24 hours' })
   runs_today!: number;
 
-  @ApiProperty({
-    enum: SCHEDULE_STATES,
-    example: 'up',
-    description:
-      'new: never ran; up: next due time not reached; late: due but within grace_seconds; down: past grace, ' +
-      'latest finished run failed, or a run stuck past max_runtime_seconds; paused: archived',
-  })
+  @ScheduleStateProperty()
   state!: ScheduleState;
 }

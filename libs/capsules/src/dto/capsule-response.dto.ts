@@ -1,5 +1,7 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, PickType } from '@nestjs/swagger';
 import { CAPSULE_STATUSES, type CapsuleEntity, type CapsuleStatus } from '../capsule.entity';
+import type { VersionRow } from '../capsules.repository';
+import { ScheduleStateProperty, type ScheduleState } from '../schedule/schedule-state';
 
 export class CapsuleResponseDto {
   @ApiProperty({ example: 1 })
@@ -41,6 +43,9 @@ export class CapsuleResponseDto {
   @ApiProperty({ example: ['dawn', 'ops'], type: [String] })
   tags!: string[];
 
+  @ApiProperty({ example: 3, description: 'Definition revision: 1 at registration, +1 on every change' })
+  revision!: number;
+
   @ApiProperty({ example: '2026-11-24T06:08:31.860Z', format: 'date-time' })
   created_at!: string;
 
@@ -62,6 +67,7 @@ export class CapsuleResponseDto {
       grace_seconds: capsule.grace_seconds,
       max_runtime_seconds: capsule.max_runtime_seconds,
       tags: capsule.tags,
+      revision: capsule.revision,
       created_at: capsule.created_at.toISOString(),
       updated_at: capsule.updated_at.toISOString(),
     };
@@ -74,4 +80,60 @@ export class VocabularyDto {
 
   @ApiProperty({ example: ['automated', 'custodian', 'manual'], type: [String] })
   modes!: string[];
+}
+
+/** GET /api/capsules/:slug: the capsule with its schedule state. */
+export class CapsuleDetailDto extends CapsuleResponseDto {
+  @ScheduleStateProperty()
+  state!: ScheduleState;
+
+  @ApiProperty({
+    example: '2026-11-25T06:00:00.000Z',
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    description: 'Next fire time after now (null without schedule or when archived)',
+  })
+  next_run!: string | null;
+
+  @ApiProperty({ example: '2026-11-24T06:00:00.000Z', nullable: true, type: String, format: 'date-time' })
+  last_run!: string | null;
+}
+
+/** One immutable version of a capsule definition: its fields, who changed them, when. */
+export class CapsuleVersionDto extends PickType(CapsuleResponseDto, [
+  'title',
+  'kind',
+  'mode',
+  'version',
+  'status',
+  'entrypoint',
+  'schedule',
+  'timezone',
+  'grace_seconds',
+  'max_runtime_seconds',
+  'tags',
+] as const) {
+  @ApiProperty({ example: 2 })
+  revision!: number;
+
+  @ApiProperty({
+    example: 'ci-runner',
+    nullable: true,
+    type: String,
+    description: 'Name of the API key that made the change, when known',
+  })
+  changed_by!: string | null;
+
+  @ApiProperty({ example: '2026-11-24T06:08:31.860Z', format: 'date-time' })
+  changed_at!: string;
+
+  static fromRow(row: VersionRow): CapsuleVersionDto {
+    return {
+      revision: row.revision,
+      ...(row.definition as Omit<CapsuleVersionDto, 'revision' | 'changed_by' | 'changed_at'>),
+      changed_by: row.changed_by,
+      changed_at: row.changed_at.toISOString(),
+    };
+  }
 }

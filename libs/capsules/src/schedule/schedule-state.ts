@@ -1,7 +1,18 @@
+import { ApiProperty } from '@nestjs/swagger';
 import type { CronSchedule } from './cron';
 
 export const SCHEDULE_STATES = ['new', 'up', 'late', 'down', 'paused'] as const;
 export type ScheduleState = (typeof SCHEDULE_STATES)[number];
+
+/** How a `state` field is documented wherever it appears. */
+export const ScheduleStateProperty = () =>
+  ApiProperty({
+    enum: SCHEDULE_STATES,
+    example: 'up',
+    description:
+      'new: never ran; up: next due time not reached; late: due but within grace_seconds; down: past grace, ' +
+      'latest finished run failed, or a run stuck past max_runtime_seconds; paused: archived',
+  });
 
 /** Run outcomes that count as failures. */
 export const FAILED_RUN_STATUSES: readonly string[] = ['error', 'timeout'];

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { RUN_STATUSES, type RunStatus } from '../run.entity';
-import { IsArtifactUri, IsChecksum } from './run-validators';
+import { IsArtifactUri, IsChecksum, IsRunKey } from './run-validators';
 
 /**
  * Body of POST /api/capsules/run. Without instants the run is recorded as
@@ -73,4 +73,16 @@ export class RecordRunDto {
   @IsString()
   @MaxLength(4000)
   message?: string;
+
+  @ApiPropertyOptional({
+    example: 'dawn-dispatch/2026-11-24T06:00',
+    maxLength: 200,
+    description:
+      'Exactly-once key (or send an Idempotency-Key header): a retried report with the same key returns the ' +
+      'same run instead of recording another; the same key with another capsule or payload is a 409',
+  })
+  @IsOptional()
+  @IsString()
+  @IsRunKey()
+  run_key?: string;
 }

@@ -39,6 +39,17 @@ export class RunResponseDto {
   @ApiProperty({ example: 'dispatched 42 envelopes', nullable: true, type: String })
   message!: string | null;
 
+  @ApiProperty({ example: 'dawn-dispatch/2026-11-24T06:00', nullable: true, type: String })
+  run_key!: string | null;
+
+  @ApiProperty({
+    example: 3,
+    nullable: true,
+    type: Number,
+    description: 'Capsule definition revision when the run was recorded',
+  })
+  capsule_revision!: number | null;
+
   static fromRow(row: RunRow): RunResponseDto {
     return {
       id: Number(row.id),
@@ -52,6 +63,8 @@ export class RunResponseDto {
       checksum: row.checksum,
       exit_code: row.exit_code,
       message: row.message,
+      run_key: row.run_key,
+      capsule_revision: row.capsule_revision,
     };
   }
 }

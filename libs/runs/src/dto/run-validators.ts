@@ -20,3 +20,9 @@ export const IsChecksum = () =>
   Matches(CHECKSUM, {
     message: 'checksum must be "sha256:" and 64 lowercase hex digits, or another "algo:value" (e.g. md5:…)',
   });
+
+/** run_key and the Idempotency-Key header: 1-200 printable characters without spaces. */
+export const RUN_KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
+
+export const IsRunKey = () =>
+  Matches(RUN_KEY_PATTERN, { message: 'run_key must be 1-200 printable ASCII characters without spaces' });
