@@ -2,6 +2,7 @@ import { CreateCapsules1764000000000 } from './1764000000000-CreateCapsules';
 import { CreateCapsuleRuns1764000000001 } from './1764000000001-CreateCapsuleRuns';
 import { CreateAnalyticsViews1764000000002 } from './1764000000002-CreateAnalyticsViews';
 import { AddCapsuleRevisionsAndRunKeys1764000000003 } from './1764000000003-AddCapsuleRevisionsAndRunKeys';
+import { CreateRunRollups1764000000004 } from './1764000000004-CreateRunRollups';
 
 /**
  * Every migration, in the order it applies. Listed by hand (no globs): the
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   CreateCapsuleRuns1764000000001,
   CreateAnalyticsViews1764000000002,
   AddCapsuleRevisionsAndRunKeys1764000000003,
+  CreateRunRollups1764000000004,
 ];

@@ -43,10 +43,12 @@ describe('analytics views', () => {
       successful_runs: 2,
       failed_runs: 1,
       avg_runtime_seconds: 20,
-      p50_runtime_seconds: 20,
     });
     expect(dawn.success_rate).toBeCloseTo(2 / 3, 10);
-    expect(dawn.p95_runtime_seconds).toBeCloseTo(29, 10);
+    // The runtime histogram of the three finished runs (10 s, 20 s, 30 s): 128 buckets.
+    const histogram = dawn.runtime_histogram as number[];
+    expect(histogram).toHaveLength(128);
+    expect(histogram.reduce((a, b) => a + b, 0)).toBe(3);
     expect(dawn.last_run_at).toEqual(new Date('2026-11-23T06:00:00Z'));
     expect(dawn.last_success_at).toEqual(new Date('2026-11-21T06:00:20Z'));
     expect(dawn.last_failure_at).toEqual(new Date('2026-11-22T06:00:30Z'));
@@ -57,7 +59,7 @@ describe('analytics views', () => {
       failed_runs: 0,
       success_rate: null,
       avg_runtime_seconds: null,
-      p50_runtime_seconds: null,
+      runtime_histogram: null,
       last_run_at: null,
     });
   });

@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
+import { CapsulesModule } from '@app/capsules';
 import { AnalyticsController } from './analytics.controller';
 import { AnalyticsRepository } from './analytics.repository';
 import { AnalyticsService } from './analytics.service';
 
 @Module({
+  imports: [CapsulesModule],
   controllers: [AnalyticsController],
   providers: [AnalyticsRepository, AnalyticsService],
 })

@@ -2,23 +2,37 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 
-export interface PerformanceRow {
+/** Grain of the rollup rows a window or a chart bucket reads. */
+export type RollupGrain = 'hour' | 'day' | 'all';
+
+/** Counts and runtimes of a set of rollup rows. */
+export interface RollupTotals {
+  total_runs: number;
+  running_runs: number;
+  successful_runs: number;
+  error_runs: number;
+  timeout_runs: number;
+  cancelled_runs: number;
+  runtime_count: number;
+  runtime_sum_ms: number;
+  runtime_histogram: number[] | null;
+}
+
+export interface CapsulePerformanceRow extends RollupTotals {
   capsule_slug: string;
   capsule_title: string;
   kind: string;
-  total_runs: number;
-  successful_runs: number;
-  failed_runs: number;
-  success_rate: number | null;
-  avg_runtime_seconds: number | null;
-  p50_runtime_seconds: number | null;
-  p95_runtime_seconds: number | null;
   last_run_at: Date | null;
   last_success_at: Date | null;
   last_failure_at: Date | null;
 }
 
+export interface BucketRow extends RollupTotals {
+  bucket_start: Date;
+}
+
 export interface ScheduledRow {
+  capsule_id: number;
   slug: string;
   title: string;
   kind: string;
@@ -30,35 +44,78 @@ export interface ScheduledRow {
   last_run_at: Date | null;
   last_finished_status: string | null;
   oldest_running_started_at: Date | null;
-  runs_today: number;
 }
 
-/** Reads the analytics views (defined in migrations); owns no writes. */
+const TOTALS = `
+  COALESCE(sum(r.total_runs), 0)::int AS total_runs,
+  COALESCE(sum(r.running_runs), 0)::int AS running_runs,
+  COALESCE(sum(r.successful_runs), 0)::int AS successful_runs,
+  COALESCE(sum(r.error_runs), 0)::int AS error_runs,
+  COALESCE(sum(r.timeout_runs), 0)::int AS timeout_runs,
+  COALESCE(sum(r.cancelled_runs), 0)::int AS cancelled_runs,
+  COALESCE(sum(r.runtime_count), 0)::int AS runtime_count,
+  COALESCE(sum(r.runtime_sum_ms), 0)::float8 AS runtime_sum_ms,
+  int_array_sum(r.runtime_histogram) AS runtime_histogram`;
+
+/**
+ * Reads the rollups kept by the capsule_runs triggers (never the runs
+ * themselves, except the few rows of "today" per capsule); owns no writes.
+ */
 @Injectable()
 export class AnalyticsRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  performance(filter: { kind?: string }): Promise<PerformanceRow[]> {
-    const params: unknown[] = [];
-    let where = '';
-    if (filter.kind !== undefined) {
-      params.push(filter.kind);
-      where = 'WHERE kind = $1';
-    }
+  /** One row per capsule (also those without runs): rollups of `grain` from `since` on. */
+  performance(grain: RollupGrain, since: Date | null, kind?: string): Promise<CapsulePerformanceRow[]> {
+    const params: unknown[] = [grain, since ?? '-infinity'];
+    if (kind !== undefined) params.push(kind);
     return this.db.query(
-      `SELECT capsule_slug, capsule_title, kind, total_runs, successful_runs, failed_runs, success_rate,
-              avg_runtime_seconds, p50_runtime_seconds, p95_runtime_seconds,
-              last_run_at, last_success_at, last_failure_at
-       FROM capsule_performance ${where} ORDER BY capsule_slug`,
+      `SELECT c.slug AS capsule_slug, c.title AS capsule_title, c.kind, ${TOTALS},
+              a.last_run_at, a.last_success_at, a.last_failure_at
+       FROM capsules c
+       LEFT JOIN capsule_run_rollups r ON r.capsule_id = c.id AND r.grain = $1 AND r.bucket_start >= $2
+       LEFT JOIN capsule_run_rollups a ON a.capsule_id = c.id AND a.grain = 'all' AND a.bucket_start = '-infinity'
+       ${kind !== undefined ? 'WHERE c.kind = $3' : ''}
+       GROUP BY c.id, a.last_run_at, a.last_success_at, a.last_failure_at
+       ORDER BY c.slug`,
       params,
     );
   }
 
+  /** The rollup rows of one capsule at `grain`, from `since` on (only buckets that have runs). */
+  buckets(capsuleId: number, grain: 'hour' | 'day', since: Date | null): Promise<BucketRow[]> {
+    return this.db.query(
+      `SELECT r.bucket_start, ${TOTALS}
+       FROM capsule_run_rollups r
+       WHERE r.capsule_id = $1 AND r.grain = $2 AND r.bucket_start >= $3
+       GROUP BY r.bucket_start ORDER BY r.bucket_start`,
+      [capsuleId, grain, since ?? '-infinity'],
+    );
+  }
+
+  /** Active capsules with a schedule, with what their state needs. */
   scheduled(): Promise<ScheduledRow[]> {
     return this.db.query(
-      `SELECT slug, title, kind, schedule, timezone, entrypoint, grace_seconds, max_runtime_seconds,
-              last_run_at, last_finished_status, oldest_running_started_at, runs_today
-       FROM scheduled_capsules ORDER BY slug`,
+      `SELECT c.id AS capsule_id, c.slug, c.title, c.kind, c.schedule, c.timezone, c.entrypoint, c.grace_seconds,
+              c.max_runtime_seconds, s.last_run_at, s.last_finished_status, s.oldest_running_started_at
+       FROM capsules c JOIN capsule_run_summary s ON s.capsule_id = c.id
+       WHERE c.status = 'active' AND c.schedule IS NOT NULL
+       ORDER BY c.slug`,
     );
+  }
+
+  /**
+   * Runs started in [since, until] per capsule: an index range per capsule,
+   * so its cost is that of one day of runs, not of the history.
+   */
+  async countStartedBetween(windows: { capsuleId: number; since: Date }[], until: Date): Promise<Map<number, number>> {
+    if (windows.length === 0) return new Map();
+    const rows: { capsule_id: number; n: number }[] = await this.db.query(
+      `SELECT w.capsule_id, (SELECT count(*)::int FROM capsule_runs r
+                             WHERE r.capsule_id = w.capsule_id AND r.started_at >= w.since AND r.started_at <= $3) AS n
+       FROM unnest($1::int[], $2::timestamptz[]) AS w(capsule_id, since)`,
+      [windows.map((w) => w.capsuleId), windows.map((w) => w.since), until],
+    );
+    return new Map(rows.map((r) => [r.capsule_id, r.n]));
   }
 }

@@ -1,25 +1,151 @@
 import { Injectable } from '@nestjs/common';
-import { CronSchedule, scheduleState } from '@app/capsules';
-import { Clock } from '@app/common';
-import { AnalyticsRepository, type PerformanceRow } from './analytics.repository';
+import { CapsulesService, CronSchedule, scheduleState, startOfLocalDay } from '@app/capsules';
+import { Clock, RequestValidationError } from '@app/common';
+import {
+  AnalyticsRepository,
+  type CapsulePerformanceRow,
+  type RollupGrain,
+  type RollupTotals,
+} from './analytics.repository';
+import type { AnalyticsWindow, ScheduledQueryDto, StatsBucket, StatsQueryDto } from './dto/analytics-query.dto';
+import type {
+  KindPerformanceDto,
+  PerformanceEntryDto,
+  RunMetricsDto,
+  StatsBucketDto,
+} from './dto/performance-entry.dto';
 import type { ScheduledEntryDto } from './dto/scheduled-entry.dto';
+import { mergeHistograms, percentile } from './runtime-histogram';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+const latest = (a: Date | null, b: Date | null) => (a && b ? (a > b ? a : b) : (a ?? b));
+const floorTo = (ms: number, unit: number) => Math.floor(ms / unit) * unit;
+
+/** The rollup grain and first bucket a window reads (whole UTC hours or days). */
+export function windowStart(window: AnalyticsWindow, now: Date): { grain: RollupGrain; since: Date | null } {
+  const t = now.getTime();
+  switch (window) {
+    case '24h':
+      return { grain: 'hour', since: new Date(floorTo(t, HOUR_MS) - 23 * HOUR_MS) };
+    case '7d':
+      return { grain: 'day', since: new Date(floorTo(t, DAY_MS) - 6 * DAY_MS) };
+    case '30d':
+      return { grain: 'day', since: new Date(floorTo(t, DAY_MS) - 29 * DAY_MS) };
+    case 'all':
+      return { grain: 'all', since: null };
+  }
+}
+
+/** Counts, success rate and runtimes (exact mean, histogram percentiles) of a rollup total. */
+export function metrics(t: RollupTotals): RunMetricsDto {
+  const failed = t.error_runs + t.timeout_runs;
+  const seconds = (ms: number | null) => (ms === null ? null : Math.round(ms) / 1000);
+  return {
+    total_runs: t.total_runs,
+    successful_runs: t.successful_runs,
+    failed_runs: failed,
+    success_rate: t.successful_runs + failed === 0 ? null : t.successful_runs / (t.successful_runs + failed),
+    avg_runtime_seconds: t.runtime_count === 0 ? null : t.runtime_sum_ms / t.runtime_count / 1000,
+    p50_runtime_seconds: seconds(percentile(t.runtime_histogram, 0.5)),
+    p95_runtime_seconds: seconds(percentile(t.runtime_histogram, 0.95)),
+  };
+}
 
 @Injectable()
 export class AnalyticsService {
   constructor(
     private readonly analytics: AnalyticsRepository,
+    private readonly capsules: CapsulesService,
     private readonly clock: Clock,
   ) {}
 
-  performance(filter: { kind?: string }): Promise<PerformanceRow[]> {
-    return this.analytics.performance(filter);
+  async performance(window: AnalyticsWindow, kind?: string): Promise<PerformanceEntryDto[]> {
+    const rows = await this.performanceRows(window, kind);
+    return rows.map((row) => ({
+      capsule_slug: row.capsule_slug,
+      capsule_title: row.capsule_title,
+      kind: row.kind,
+      ...metrics(row),
+      last_run_at: iso(row.last_run_at),
+      last_success_at: iso(row.last_success_at),
+      last_failure_at: iso(row.last_failure_at),
+    }));
   }
 
-  /** Active capsules with a schedule: next fire time and state, both at the clock's now. */
-  async scheduled(): Promise<ScheduledEntryDto[]> {
+  /** The same statistics merged per kind (kind order). */
+  async performanceByKind(window: AnalyticsWindow, kind?: string): Promise<KindPerformanceDto[]> {
+    const groups = new Map<string, CapsulePerformanceRow[]>();
+    for (const row of await this.performanceRows(window, kind)) {
+      groups.set(row.kind, [...(groups.get(row.kind) ?? []), row]);
+    }
+    return [...groups.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([groupKind, rows]) => {
+        const sum = (key: keyof RollupTotals) => rows.reduce((total, r) => total + (r[key] as number), 0);
+        const totals: RollupTotals = {
+          total_runs: sum('total_runs'),
+          running_runs: sum('running_runs'),
+          successful_runs: sum('successful_runs'),
+          error_runs: sum('error_runs'),
+          timeout_runs: sum('timeout_runs'),
+          cancelled_runs: sum('cancelled_runs'),
+          runtime_count: sum('runtime_count'),
+          runtime_sum_ms: sum('runtime_sum_ms'),
+          runtime_histogram: mergeHistograms(rows.map((r) => r.runtime_histogram)),
+        };
+        return {
+          kind: groupKind,
+          capsules: rows.length,
+          ...metrics(totals),
+          last_run_at: iso(rows.map((r) => r.last_run_at).reduce(latest, null)),
+          last_success_at: iso(rows.map((r) => r.last_success_at).reduce(latest, null)),
+          last_failure_at: iso(rows.map((r) => r.last_failure_at).reduce(latest, null)),
+        };
+      });
+  }
+
+  /** One entry per hour or day of the window, empty ones included, for charts. */
+  async stats(slug: string, query: StatsQueryDto): Promise<StatsBucketDto[]> {
+    const window = query.window ?? '30d';
+    const bucket: StatsBucket = query.bucket ?? 'day';
+    if (bucket === 'hour' && window === 'all') {
+      throw new RequestValidationError([{ field: 'bucket', message: 'bucket=hour needs a window of 24h, 7d or 30d' }]);
+    }
+    const capsule = await this.capsules.get(slug);
+    const now = this.clock.now();
+    const unit = bucket === 'hour' ? HOUR_MS : DAY_MS;
+    const since = windowStart(window, now).since;
+    const rows = await this.analytics.buckets(capsule.id, bucket, since);
+    const byStart = new Map(rows.map((r) => [r.bucket_start.getTime(), r]));
+    const first = since ? floorTo(since.getTime(), unit) : rows[0]?.bucket_start.getTime();
+    if (first === undefined) return [];
+    const entries: StatsBucketDto[] = [];
+    for (let t = first; t <= now.getTime(); t += unit) {
+      const row = byStart.get(t) ?? EMPTY;
+      entries.push({
+        bucket_start: new Date(t).toISOString(),
+        ...metrics(row),
+        running_runs: row.running_runs,
+        cancelled_runs: row.cancelled_runs,
+        error_runs: row.error_runs,
+        timeout_runs: row.timeout_runs,
+      });
+    }
+    return entries;
+  }
+
+  /** Active capsules with a schedule: next fire time, state and today's runs, at the clock's now. */
+  async scheduled(query: ScheduledQueryDto): Promise<ScheduledEntryDto[]> {
     const now = this.clock.now();
     const rows = await this.analytics.scheduled();
-    return rows.map((row) => {
+    const today = await this.analytics.countStartedBetween(
+      rows.map((row) => ({ capsuleId: row.capsule_id, since: startOfLocalDay(now, row.timezone) })),
+      now,
+    );
+    const entries = rows.map((row) => {
       const schedule = CronSchedule.parse(row.schedule);
       const { state } = scheduleState(
         {
@@ -41,11 +167,29 @@ export class AnalyticsService {
         schedule: row.schedule,
         timezone: row.timezone,
         entrypoint: row.entrypoint,
-        next_run: schedule.next(now, row.timezone)?.toISOString() ?? null,
-        last_run: row.last_run_at?.toISOString() ?? null,
-        runs_today: row.runs_today,
+        next_run: iso(schedule.next(now, row.timezone)),
+        last_run: iso(row.last_run_at),
+        runs_today: today.get(row.capsule_id) ?? 0,
         state,
       };
     });
+    return query.state?.length ? entries.filter((e) => query.state!.includes(e.state)) : entries;
+  }
+
+  private performanceRows(window: AnalyticsWindow, kind?: string): Promise<CapsulePerformanceRow[]> {
+    const { grain, since } = windowStart(window, this.clock.now());
+    return this.analytics.performance(grain, since, kind);
   }
 }
+
+const EMPTY: RollupTotals = {
+  total_runs: 0,
+  running_runs: 0,
+  successful_runs: 0,
+  error_runs: 0,
+  timeout_runs: 0,
+  cancelled_runs: 0,
+  runtime_count: 0,
+  runtime_sum_ms: 0,
+  runtime_histogram: null,
+};

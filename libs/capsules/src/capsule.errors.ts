@@ -11,3 +11,14 @@ export class CapsuleNotFoundError extends DomainError {
     this.extensions.slug = slug;
   }
 }
+
+/** Fire times were asked of a capsule that has no schedule. */
+export class CapsuleNotScheduledError extends DomainError {
+  readonly code = 'CAPSULE_NOT_SCHEDULED';
+  readonly status = 409;
+  readonly title = 'Conflict';
+
+  constructor(slug: string) {
+    super(`Capsule ${slug} has no schedule`);
+  }
+}

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiConflictResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -14,6 +15,7 @@ import { PageQueryDto, ProblemDetailsDto, sendPage, ValidationProblemDto } from 
 import { CapsulesService } from './capsules.service';
 import { CapsuleDetailDto, CapsuleResponseDto, CapsuleVersionDto, VocabularyDto } from './dto/capsule-response.dto';
 import { ListCapsulesQueryDto } from './dto/list-capsules-query.dto';
+import { FireTimeDto, ScheduleQueryDto } from './dto/schedule.dto';
 import { PatchCapsuleDto, UpsertCapsuleDto } from './dto/upsert-capsule.dto';
 
 const SLUG_PARAM = { name: 'slug', example: 'dawn-dispatch' };
@@ -116,5 +118,22 @@ export class CapsulesController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CapsuleVersionDto[]> {
     return sendPage(await this.capsules.versions(slug, query), request, reply, (v) => CapsuleVersionDto.fromRow(v));
+  }
+
+  @Get(':slug/schedule')
+  @ApiOperation({
+    summary: 'The next fire times of the capsule schedule',
+    description:
+      'The next `count` (1-100, default 5) fire times strictly after `after` (default now), computed in the ' +
+      'capsule time zone with the Debian cron / cronsim DST rule.',
+  })
+  @ApiParam(SLUG_PARAM)
+  @ApiOkResponse({ type: [FireTimeDto] })
+  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'Unknown slug' })
+  @ApiConflictResponse({ type: ProblemDetailsDto, description: 'The capsule has no schedule' })
+  @ApiUnprocessableEntityResponse({ type: ValidationProblemDto })
+  async schedule(@Param('slug') slug: string, @Query() query: ScheduleQueryDto): Promise<FireTimeDto[]> {
+    const times = await this.capsules.fireTimes(slug, query.count ?? 5, query.after);
+    return times.map(({ at, local }) => ({ at: at.toISOString(), local }));
   }
 }

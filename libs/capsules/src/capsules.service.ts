@@ -9,11 +9,11 @@ import {
   RequestValidationError,
 } from '@app/common';
 import type { CapsuleEntity } from './capsule.entity';
-import { CapsuleNotFoundError } from './capsule.errors';
+import { CapsuleNotFoundError, CapsuleNotScheduledError } from './capsule.errors';
 import { CapsulesRepository, type VersionRow } from './capsules.repository';
 import { CAPSULE_PAGE, type ListCapsulesQueryDto } from './dto/list-capsules-query.dto';
 import type { PatchCapsuleDto, UpsertCapsuleDto } from './dto/upsert-capsule.dto';
-import { CronSchedule } from './schedule/cron';
+import { CronSchedule, formatLocal } from './schedule/cron';
 import { scheduleState, type ScheduleState } from './schedule/schedule-state';
 
 export interface CapsuleDetail {
@@ -63,6 +63,15 @@ export class CapsulesService {
     );
     const nextRun = schedule && capsule.status === 'active' ? schedule.next(now, capsule.timezone) : null;
     return { capsule, state, nextRun, lastRun: summary.last_run_at };
+  }
+
+  /** The next `count` fire times strictly after `after`, in the capsule time zone. */
+  async fireTimes(slug: string, count: number, after: Date | undefined): Promise<{ at: Date; local: string }[]> {
+    const capsule = await this.get(slug);
+    if (!capsule.schedule) throw new CapsuleNotScheduledError(slug);
+    return CronSchedule.parse(capsule.schedule)
+      .nextN(after ?? this.clock.now(), capsule.timezone, count)
+      .map((at) => ({ at, local: formatLocal(at, capsule.timezone) }));
   }
 
   async update(slug: string, patch: PatchCapsuleDto, changedBy?: string): Promise<CapsuleEntity> {

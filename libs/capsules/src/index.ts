@@ -4,3 +4,4 @@ export * from './capsules.module';
 export * from './capsules.service';
 export * from './schedule/cron';
 export * from './schedule/schedule-state';
+export * from './schedule/local-day';

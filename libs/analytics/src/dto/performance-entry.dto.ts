@@ -1,18 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { PerformanceRow } from '../analytics.repository';
 
-const iso = (d: Date | null) => d?.toISOString() ?? null;
-
-export class PerformanceEntryDto {
-  @ApiProperty({ example: 'dawn-dispatch' })
-  capsule_slug!: string;
-
-  @ApiProperty({ example: 'Dawn Dispatch' })
-  capsule_title!: string;
-
-  @ApiProperty({ example: 'dispatch' })
-  kind!: string;
-
+/** The statistics of a set of runs, as every analytics answer reports them. */
+export class RunMetricsDto {
   @ApiProperty({ example: 42, description: 'Every run, running ones included' })
   total_runs!: number;
 
@@ -26,18 +15,69 @@ export class PerformanceEntryDto {
     example: 0.975609756097561,
     nullable: true,
     type: Number,
-    description: 'successful / (successful + failed), a fraction 0-1; null when no run has finished that way',
+    description: 'successful / (successful + failed), a fraction 0-1; null when no run ended either way',
   })
   success_rate!: number | null;
 
-  @ApiProperty({ example: 12.5, nullable: true, type: Number, description: 'Mean runtime of finished runs, seconds' })
+  @ApiProperty({
+    example: 12.5,
+    nullable: true,
+    type: Number,
+    description: 'Mean runtime of finished runs, seconds (exact)',
+  })
   avg_runtime_seconds!: number | null;
 
-  @ApiProperty({ example: 11.2, nullable: true, type: Number, description: 'Median runtime of finished runs, seconds' })
+  @ApiProperty({
+    example: 11.3,
+    nullable: true,
+    type: Number,
+    description:
+      'Median runtime of finished runs, seconds: nearest-rank estimate from the runtime histogram, within 9.05 %',
+  })
   p50_runtime_seconds!: number | null;
 
-  @ApiProperty({ example: 20.4, nullable: true, type: Number, description: '95th percentile runtime, seconds' })
+  @ApiProperty({
+    example: 20.4,
+    nullable: true,
+    type: Number,
+    description: '95th percentile runtime, seconds: nearest-rank estimate from the runtime histogram, within 9.05 %',
+  })
   p95_runtime_seconds!: number | null;
+}
+
+export class PerformanceEntryDto extends RunMetricsDto {
+  @ApiProperty({ example: 'dawn-dispatch' })
+  capsule_slug!: string;
+
+  @ApiProperty({ example: 'Dawn Dispatch' })
+  capsule_title!: string;
+
+  @ApiProperty({ example: 'dispatch' })
+  kind!: string;
+
+  @ApiProperty({
+    example: '2026-11-24T06:00:00.000Z',
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    description: 'Start of the latest run (whatever the window)',
+  })
+  last_run_at!: string | null;
+
+  @ApiProperty({ example: '2026-11-24T06:00:12.500Z', nullable: true, type: String, format: 'date-time' })
+  last_success_at!: string | null;
+
+  @ApiProperty({ example: '2026-11-20T06:00:30.000Z', nullable: true, type: String, format: 'date-time' })
+  last_failure_at!: string | null;
+}
+
+/** group_by=kind: one entry per kind. */
+export class KindPerformanceDto extends RunMetricsDto {
+  @ApiProperty({ example: 'dispatch' })
+  kind!: string;
+
+  @ApiProperty({ example: 3, description: 'Capsules of this kind' })
+  capsules!: number;
 
   @ApiProperty({ example: '2026-11-24T06:00:00.000Z', nullable: true, type: String, format: 'date-time' })
   last_run_at!: string | null;
@@ -47,22 +87,26 @@ export class PerformanceEntryDto {
 
   @ApiProperty({ example: '2026-11-20T06:00:30.000Z', nullable: true, type: String, format: 'date-time' })
   last_failure_at!: string | null;
+}
 
-  static fromRow(row: PerformanceRow): PerformanceEntryDto {
-    return {
-      capsule_slug: row.capsule_slug,
-      capsule_title: row.capsule_title,
-      kind: row.kind,
-      total_runs: row.total_runs,
-      successful_runs: row.successful_runs,
-      failed_runs: row.failed_runs,
-      success_rate: row.success_rate,
-      avg_runtime_seconds: row.avg_runtime_seconds,
-      p50_runtime_seconds: row.p50_runtime_seconds,
-      p95_runtime_seconds: row.p95_runtime_seconds,
-      last_run_at: iso(row.last_run_at),
-      last_success_at: iso(row.last_success_at),
-      last_failure_at: iso(row.last_failure_at),
-    };
-  }
+/** One bucket of GET /api/capsules/{slug}/stats. */
+export class StatsBucketDto extends RunMetricsDto {
+  @ApiProperty({
+    example: '2026-11-24T00:00:00.000Z',
+    format: 'date-time',
+    description: 'Start of the UTC hour or day',
+  })
+  bucket_start!: string;
+
+  @ApiProperty({ example: 0 })
+  running_runs!: number;
+
+  @ApiProperty({ example: 0 })
+  cancelled_runs!: number;
+
+  @ApiProperty({ example: 1, description: 'Runs that ended in error' })
+  error_runs!: number;
+
+  @ApiProperty({ example: 0, description: 'Runs that ended in timeout' })
+  timeout_runs!: number;
 }

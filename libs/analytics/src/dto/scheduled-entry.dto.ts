@@ -32,7 +32,7 @@ export class ScheduledEntryDto {
   @ApiProperty({ example: '2026-11-24T11:00:02.000Z', format: 'date-time', nullable: true, type: String })
   last_run!: string | null;
 
-  @ApiProperty({ example: 1, description: 'Runs started in the last 24 hours' })
+  @ApiProperty({ example: 1, description: 'Runs started since the start of the current day in the capsule time zone' })
   runs_today!: number;
 
   @ScheduleStateProperty()

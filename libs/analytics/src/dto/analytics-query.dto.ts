@@ -1,0 +1,70 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { SCHEDULE_STATES, type ScheduleState } from '@app/capsules';
+import { AsArray, EmptyAsUndefined } from '@app/common';
+
+export const WINDOWS = ['24h', '7d', '30d', 'all'] as const;
+export type AnalyticsWindow = (typeof WINDOWS)[number];
+export const BUCKETS = ['hour', 'day'] as const;
+export type StatsBucket = (typeof BUCKETS)[number];
+
+const WINDOW_DOC =
+  'Runs started in the window: 24h = the current UTC hour and the 23 before it; 7d and 30d = the current UTC ' +
+  'day and the 6 or 29 before it; all = every run. Windows are whole UTC hours or days (the rollup grain).';
+
+export class PerformanceQueryDto {
+  @ApiPropertyOptional({ enum: WINDOWS, default: 'all', example: '7d', description: WINDOW_DOC })
+  @IsOptional()
+  @EmptyAsUndefined()
+  @IsIn(WINDOWS, { message: `window must be one of ${WINDOWS.join(', ')}` })
+  window?: AnalyticsWindow;
+
+  @ApiPropertyOptional({ example: 'dispatch', description: 'Only capsules of this kind (empty = no filter)' })
+  @IsOptional()
+  @EmptyAsUndefined()
+  @IsString()
+  @MaxLength(50)
+  kind?: string;
+
+  @ApiPropertyOptional({
+    enum: ['kind'],
+    example: 'kind',
+    description: 'kind: one entry per kind instead of per capsule',
+  })
+  @IsOptional()
+  @EmptyAsUndefined()
+  @IsIn(['kind'], { message: 'group_by must be kind' })
+  group_by?: 'kind';
+}
+
+export class StatsQueryDto {
+  @ApiPropertyOptional({ enum: WINDOWS, default: '30d', example: '7d', description: WINDOW_DOC })
+  @IsOptional()
+  @EmptyAsUndefined()
+  @IsIn(WINDOWS, { message: `window must be one of ${WINDOWS.join(', ')}` })
+  window?: AnalyticsWindow;
+
+  @ApiPropertyOptional({
+    enum: BUCKETS,
+    default: 'day',
+    example: 'day',
+    description: 'One entry per UTC hour or day of the window (empty ones included); hour needs a window up to 30d',
+  })
+  @IsOptional()
+  @EmptyAsUndefined()
+  @IsIn(BUCKETS, { message: `bucket must be one of ${BUCKETS.join(', ')}` })
+  bucket?: StatsBucket;
+}
+
+export class ScheduledQueryDto {
+  @ApiPropertyOptional({
+    enum: SCHEDULE_STATES,
+    isArray: true,
+    example: ['late'],
+    description: 'Only capsules in one of these states (repeat: ?state=late&state=down)',
+  })
+  @IsOptional()
+  @AsArray()
+  @IsIn(SCHEDULE_STATES, { each: true, message: `state must be one of ${SCHEDULE_STATES.join(', ')}` })
+  state?: ScheduleState[];
+}
