@@ -1,4 +1,5 @@
 import { FixedClock } from '@app/common';
+import { recordFinishedRun, registerCapsule } from '../support/fixtures';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 describe('GET /api/capsules/performance and GET /api/capsules/scheduled', () => {
@@ -6,41 +7,24 @@ describe('GET /api/capsules/performance and GET /api/capsules/scheduled', () => 
   const clock = new FixedClock(new Date('2026-11-24T12:00:00.000Z'));
   let t: TestApp;
 
-  async function register(body: Record<string, unknown>) {
-    await t
-      .http()
-      .post('/api/capsules')
-      .send({ kind: 'dispatch', mode: 'automated', ...body })
-      .expect(200);
-  }
-
-  async function run(slug: string, status: string, startedAt: string, seconds: number) {
-    const completed = new Date(Date.parse(startedAt) + seconds * 1000).toISOString();
-    await t
-      .http()
-      .post('/api/capsules/run')
-      .send({ capsule_slug: slug, actor: 'cron', status, started_at: startedAt, completed_at: completed })
-      .expect(200);
-  }
-
   beforeAll(async () => {
     t = await createTestApp({ clock });
-    await register({ slug: 'dawn-dispatch', title: 'Dawn Dispatch', schedule: '0 6 * * *' });
-    await register({
+    await registerCapsule(t, { slug: 'dawn-dispatch', title: 'Dawn Dispatch', schedule: '0 6 * * *' });
+    await registerCapsule(t, {
       slug: 'ny-report',
       title: 'NY report',
       kind: 'treasury',
       schedule: '30 9 * * 1-5',
       timezone: 'America/New_York',
     });
-    await register({ slug: 'failing', title: 'Failing', schedule: '0 * * * *' });
-    await register({ slug: 'no-schedule', title: 'Manual', mode: 'manual' });
-    await register({ slug: 'archived', title: 'Old', schedule: '0 6 * * *', status: 'archived' });
-    await run('dawn-dispatch', 'success', '2026-11-22T06:00:00.000Z', 10);
-    await run('dawn-dispatch', 'success', '2026-11-23T06:00:00.000Z', 20);
-    await run('dawn-dispatch', 'success', '2026-11-24T06:00:00.000Z', 30);
-    await run('dawn-dispatch', 'error', '2026-11-21T06:00:00.000Z', 40);
-    await run('failing', 'timeout', '2026-11-24T11:00:00.000Z', 5);
+    await registerCapsule(t, { slug: 'failing', title: 'Failing', schedule: '0 * * * *' });
+    await registerCapsule(t, { slug: 'no-schedule', title: 'Manual', mode: 'manual' });
+    await registerCapsule(t, { slug: 'archived', title: 'Old', schedule: '0 6 * * *', status: 'archived' });
+    await recordFinishedRun(t, 'dawn-dispatch', '2026-11-22T06:00:00.000Z', 'success', 10);
+    await recordFinishedRun(t, 'dawn-dispatch', '2026-11-23T06:00:00.000Z', 'success', 20);
+    await recordFinishedRun(t, 'dawn-dispatch', '2026-11-24T06:00:00.000Z', 'success', 30);
+    await recordFinishedRun(t, 'dawn-dispatch', '2026-11-21T06:00:00.000Z', 'error', 40);
+    await recordFinishedRun(t, 'failing', '2026-11-24T11:00:00.000Z', 'timeout', 5);
   });
 
   afterAll(async () => {

@@ -1,4 +1,5 @@
 import { FixedClock } from '@app/common';
+import { recordFinishedRun, registerCapsule } from '../support/fixtures';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 describe('schedules and analytics beyond the original', () => {
@@ -6,36 +7,19 @@ describe('schedules and analytics beyond the original', () => {
   const clock = new FixedClock(new Date('2026-11-24T12:00:00.000Z'));
   let t: TestApp;
 
-  async function register(body: Record<string, unknown>) {
-    await t
-      .http()
-      .post('/api/capsules')
-      .send({ title: String(body.slug), mode: 'automated', kind: 'dispatch', ...body })
-      .expect(200);
-  }
-
-  async function run(slug: string, startedAt: string, status = 'success', seconds = 10) {
-    const completed = new Date(Date.parse(startedAt) + seconds * 1000).toISOString();
-    await t
-      .http()
-      .post('/api/capsules/run')
-      .send({ capsule_slug: slug, actor: 'cron', status, started_at: startedAt, completed_at: completed })
-      .expect(200);
-  }
-
   beforeAll(async () => {
     t = await createTestApp({ clock });
-    await register({ slug: 'ny-0230', schedule: '30 2 * * *', timezone: 'America/New_York' });
-    await register({ slug: 'unscheduled' });
-    await register({ slug: 'aged', kind: 'treasury', schedule: '0 * * * *' });
-    await register({ slug: 'tokyo', kind: 'treasury', schedule: '0 9 * * *', timezone: 'Asia/Tokyo' });
-    await run('aged', '2026-11-24T11:30:00.000Z', 'success', 10); // in 24h
-    await run('aged', '2026-11-21T10:00:00.000Z', 'error', 20); // in 7d
-    await run('aged', '2026-11-04T10:00:00.000Z', 'success', 30); // in 30d
-    await run('aged', '2026-09-01T10:00:00.000Z', 'timeout', 40); // only in all
-    await run('tokyo', '2026-11-23T16:00:00.000Z'); // 01:00 on the 24th in Tokyo: today there
-    await run('tokyo', '2026-11-23T14:00:00.000Z'); // 23:00 on the 23rd in Tokyo: yesterday there
-    await run('tokyo', '2026-11-24T00:00:30.000Z'); // the 09:00 run of the 24th in Tokyo: today
+    await registerCapsule(t, { slug: 'ny-0230', schedule: '30 2 * * *', timezone: 'America/New_York' });
+    await registerCapsule(t, { slug: 'unscheduled' });
+    await registerCapsule(t, { slug: 'aged', kind: 'treasury', schedule: '0 * * * *' });
+    await registerCapsule(t, { slug: 'tokyo', kind: 'treasury', schedule: '0 9 * * *', timezone: 'Asia/Tokyo' });
+    await recordFinishedRun(t, 'aged', '2026-11-24T11:30:00.000Z', 'success', 10); // in 24h
+    await recordFinishedRun(t, 'aged', '2026-11-21T10:00:00.000Z', 'error', 20); // in 7d
+    await recordFinishedRun(t, 'aged', '2026-11-04T10:00:00.000Z', 'success', 30); // in 30d
+    await recordFinishedRun(t, 'aged', '2026-09-01T10:00:00.000Z', 'timeout', 40); // only in all
+    await recordFinishedRun(t, 'tokyo', '2026-11-23T16:00:00.000Z'); // 01:00 on the 24th in Tokyo: today there
+    await recordFinishedRun(t, 'tokyo', '2026-11-23T14:00:00.000Z'); // 23:00 on the 23rd in Tokyo: yesterday there
+    await recordFinishedRun(t, 'tokyo', '2026-11-24T00:00:30.000Z'); // the 09:00 run of the 24th in Tokyo: today
   });
 
   afterAll(async () => {
