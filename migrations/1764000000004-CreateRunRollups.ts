@@ -29,29 +29,48 @@ export class CreateRunRollups1764000000004 implements MigrationInterface {
                     ELSE LEAST(127, floor(4 * ln(ms::float8) / ln(2::float8) + 1e-9)::integer + 1) END
       $$
     `);
+    // PL/pgSQL loops over expanded arrays: several times faster than unnest() per call.
     await queryRunner.query(`
       CREATE FUNCTION runtime_histogram_of(durations bigint[]) RETURNS integer[]
-      LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-        SELECT array_agg(COALESCE(c.n, 0) ORDER BY k.k)
-        FROM generate_series(0, 127) AS k(k)
-        LEFT JOIN (
-          SELECT runtime_bucket(d) AS b, count(*)::integer AS n
-          FROM unnest(durations) AS d WHERE d IS NOT NULL GROUP BY 1
-        ) c ON c.b = k.k
+      LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+      DECLARE
+        h integer[] := array_fill(0, ARRAY[128]);
+        d bigint;
+        k integer;
+      BEGIN
+        FOREACH d IN ARRAY durations LOOP
+          CONTINUE WHEN d IS NULL;
+          k := CASE WHEN d <= 0 THEN 0 ELSE LEAST(127, floor(4 * ln(d::float8) / ln(2::float8) + 1e-9)::integer + 1) END;
+          h[k + 1] := h[k + 1] + 1;
+        END LOOP;
+        RETURN h;
+      END
       $$
     `);
     await queryRunner.query(`
       CREATE FUNCTION int_array_add(a integer[], b integer[]) RETURNS integer[]
-      LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-        SELECT CASE WHEN a IS NULL THEN b WHEN b IS NULL THEN a
-                    ELSE ARRAY(SELECT x + y FROM unnest(a, b) WITH ORDINALITY AS t(x, y, i) ORDER BY i) END
+      LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+      BEGIN
+        IF a IS NULL THEN RETURN b; END IF;
+        IF b IS NULL THEN RETURN a; END IF;
+        FOR i IN 1 .. cardinality(b) LOOP
+          a[i] := a[i] + b[i];
+        END LOOP;
+        RETURN a;
+      END
       $$
     `);
     await queryRunner.query(`
       CREATE FUNCTION int_array_sub(a integer[], b integer[]) RETURNS integer[]
-      LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-        SELECT CASE WHEN b IS NULL THEN a
-                    ELSE ARRAY(SELECT COALESCE(x, 0) - y FROM unnest(a, b) WITH ORDINALITY AS t(x, y, i) ORDER BY i) END
+      LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+      BEGIN
+        IF b IS NULL THEN RETURN a; END IF;
+        IF a IS NULL THEN a := array_fill(0, ARRAY[cardinality(b)]); END IF;
+        FOR i IN 1 .. cardinality(b) LOOP
+          a[i] := a[i] - b[i];
+        END LOOP;
+        RETURN a;
+      END
       $$
     `);
     await queryRunner.query('CREATE AGGREGATE int_array_sum(integer[]) (SFUNC = int_array_add, STYPE = integer[])');

@@ -2,6 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 
+/**
+ * Histograms travel as comma-separated text: parsing 128-element int[] literals
+ * for a thousand capsules costs more than the query itself.
+ */
+function withHistogram<T extends { runtime_histogram: unknown }>(rows: T[]): T[] {
+  for (const row of rows) {
+    const text = row.runtime_histogram;
+    row.runtime_histogram = typeof text === 'string' && text.length > 0 ? text.split(',').map(Number) : null;
+  }
+  return rows;
+}
+
 /** Grain of the rollup rows a window or a chart bucket reads. */
 export type RollupGrain = 'hour' | 'day' | 'all';
 
@@ -55,7 +67,7 @@ const TOTALS = `
   COALESCE(sum(r.cancelled_runs), 0)::int AS cancelled_runs,
   COALESCE(sum(r.runtime_count), 0)::int AS runtime_count,
   COALESCE(sum(r.runtime_sum_ms), 0)::float8 AS runtime_sum_ms,
-  int_array_sum(r.runtime_histogram) AS runtime_histogram`;
+  array_to_string(int_array_sum(r.runtime_histogram), ',') AS runtime_histogram`;
 
 /**
  * Reads the rollups kept by the capsule_runs triggers (never the runs
@@ -67,9 +79,10 @@ export class AnalyticsRepository {
 
   /** One row per capsule (also those without runs): rollups of `grain` from `since` on. */
   performance(grain: RollupGrain, since: Date | null, kind?: string): Promise<CapsulePerformanceRow[]> {
+    if (grain === 'all') return this.performanceAllTime(kind);
     const params: unknown[] = [grain, since ?? '-infinity'];
     if (kind !== undefined) params.push(kind);
-    return this.db.query(
+    return this.rows(
       `SELECT c.slug AS capsule_slug, c.title AS capsule_title, c.kind, ${TOTALS},
               a.last_run_at, a.last_success_at, a.last_failure_at
        FROM capsules c
@@ -82,15 +95,37 @@ export class AnalyticsRepository {
     );
   }
 
+  /** All time: the one 'all' row of each capsule, no aggregation. */
+  private performanceAllTime(kind?: string): Promise<CapsulePerformanceRow[]> {
+    return this.rows(
+      `SELECT c.slug AS capsule_slug, c.title AS capsule_title, c.kind,
+              COALESCE(a.total_runs, 0) AS total_runs, COALESCE(a.running_runs, 0) AS running_runs,
+              COALESCE(a.successful_runs, 0) AS successful_runs, COALESCE(a.error_runs, 0) AS error_runs,
+              COALESCE(a.timeout_runs, 0) AS timeout_runs, COALESCE(a.cancelled_runs, 0) AS cancelled_runs,
+              COALESCE(a.runtime_count, 0) AS runtime_count, COALESCE(a.runtime_sum_ms, 0)::float8 AS runtime_sum_ms,
+              array_to_string(a.runtime_histogram, ',') AS runtime_histogram,
+              a.last_run_at, a.last_success_at, a.last_failure_at
+       FROM capsules c
+       LEFT JOIN capsule_run_rollups a ON a.capsule_id = c.id AND a.grain = 'all' AND a.bucket_start = '-infinity'
+       ${kind !== undefined ? 'WHERE c.kind = $1' : ''}
+       ORDER BY c.slug`,
+      kind !== undefined ? [kind] : [],
+    );
+  }
+
   /** The rollup rows of one capsule at `grain`, from `since` on (only buckets that have runs). */
   buckets(capsuleId: number, grain: 'hour' | 'day', since: Date | null): Promise<BucketRow[]> {
-    return this.db.query(
+    return this.rows(
       `SELECT r.bucket_start, ${TOTALS}
        FROM capsule_run_rollups r
        WHERE r.capsule_id = $1 AND r.grain = $2 AND r.bucket_start >= $3
        GROUP BY r.bucket_start ORDER BY r.bucket_start`,
       [capsuleId, grain, since ?? '-infinity'],
     );
+  }
+
+  private async rows<T extends { runtime_histogram: unknown }>(sql: string, params: unknown[]): Promise<T[]> {
+    return withHistogram(await this.db.query<T[]>(sql, params));
   }
 
   /** Active capsules with a schedule, with what their state needs. */

@@ -19,6 +19,8 @@ const SETTLE_MS = 2 * DAY_MS;
 /** Fixed instant the never-fires check searches from. */
 const VALIDATION_START = Date.UTC(2000, 0, 1);
 const MAX_EXPRESSION_LENGTH = 120;
+/** Bound of the parse and next() caches. */
+const MAX_CACHED = 1024;
 
 const MONTH_NAMES = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
@@ -174,6 +176,14 @@ export class CronSchedule {
   private readonly daysAnd: boolean;
   /** Neither the minute nor the hour field starts with `*`: wall-clock (fixed-time) DST rule. */
   private readonly fixedTime: boolean;
+  /**
+   * Answers of next(), by zone and minute of `after`: fire times are whole minutes, so every
+   * `after` within one minute has the same answer. Bounded; cleared when full.
+   */
+  private readonly answers = new Map<string, number | null>();
+
+  /** Parsed schedules by expression (they are immutable, so one instance serves every caller). */
+  private static readonly parsed = new Map<string, CronSchedule>();
 
   private constructor(readonly expression: string) {
     const fields = splitFields(expression);
@@ -192,6 +202,8 @@ export class CronSchedule {
 
   /** Parses a cron expression; throws InvalidCronError if it is malformed or can never fire. */
   static parse(expression: string): CronSchedule {
+    const known = CronSchedule.parsed.get(expression);
+    if (known) return known;
     const trimmed = expression.trim();
     if (trimmed === '') throw new InvalidCronError('schedule: the expression is empty');
     if (trimmed.length > MAX_EXPRESSION_LENGTH) {
@@ -201,6 +213,8 @@ export class CronSchedule {
     if (schedule.next(new Date(VALIDATION_START), 'UTC') === null) {
       throw new InvalidCronError(`schedule: "${trimmed}" never fires (no date matches its day and month fields)`);
     }
+    if (CronSchedule.parsed.size >= MAX_CACHED) CronSchedule.parsed.clear();
+    CronSchedule.parsed.set(expression, schedule);
     return schedule;
   }
 
@@ -212,8 +226,14 @@ export class CronSchedule {
   next(after: Date, timeZone: string): Date | null {
     const start = after.getTime();
     if (Number.isNaN(start)) throw new RangeError('schedule: "after" is not a valid date');
-    const zone = zoneFor(timeZone);
-    const instant = this.fixedTime ? this.nextFixedTime(start, zone) : this.nextRealTime(start, zone);
+    const key = `${timeZone}|${Math.floor(start / MINUTE_MS)}`;
+    let instant = this.answers.get(key);
+    if (instant === undefined) {
+      const zone = zoneFor(timeZone);
+      instant = this.fixedTime ? this.nextFixedTime(start, zone) : this.nextRealTime(start, zone);
+      if (this.answers.size >= MAX_CACHED) this.answers.clear();
+      this.answers.set(key, instant);
+    }
     return instant === null ? null : new Date(instant);
   }
 

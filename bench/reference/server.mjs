@@ -1,0 +1,59 @@
+// The reference the service is measured against: a hand-written Fastify + pg
+// server that validates a run report and does the same INSERT as the service
+// (one statement, capsule looked up inside it; the same rollup triggers fire).
+// Usage: DATABASE_URL=… PORT=… node bench/reference/server.mjs
+import Fastify from 'fastify';
+import pg from 'pg';
+
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.POOL_SIZE ?? 16) });
+const app = Fastify({ logger: false, bodyLimit: 65536 });
+const STATUSES = new Set(['running', 'success', 'error', 'timeout', 'cancelled']);
+const isText = (v, max) => typeof v === 'string' && v.length >= 1 && v.length <= max;
+
+app.get('/health', async () => ({ status: 'healthy' }));
+
+app.post('/api/capsules/run', async (request, reply) => {
+  const b = request.body;
+  const errors = [];
+  if (typeof b !== 'object' || b === null || Array.isArray(b)) errors.push('body');
+  else {
+    if (!isText(b.capsule_slug, 120)) errors.push('capsule_slug');
+    if (!isText(b.actor, 120)) errors.push('actor');
+    if (b.status !== undefined && !STATUSES.has(b.status)) errors.push('status');
+    if (b.artifact_uri !== undefined && !/^(gs|s3|https?|file):\/\/\S+$/.test(b.artifact_uri))
+      errors.push('artifact_uri');
+    if (b.checksum !== undefined && !/^[a-z0-9-]{2,20}:[A-Za-z0-9+/=_.-]{1,180}$/.test(b.checksum))
+      errors.push('checksum');
+  }
+  if (errors.length) return reply.code(422).send({ status: 422, errors });
+  const status = b.status ?? 'success';
+  const { rows } = await pool.query({
+    name: 'insert-run',
+    text: `INSERT INTO capsule_runs (capsule_id, capsule_revision, actor, status, started_at, completed_at, artifact_uri, checksum)
+           SELECT c.id, c.revision, $2, $3, now(), CASE WHEN $3 = 'running' THEN NULL ELSE now() END, $4, $5
+           FROM capsules c WHERE c.slug = $1
+           RETURNING id, started_at, completed_at, duration_ms`,
+    values: [b.capsule_slug, b.actor, status, b.artifact_uri ?? null, b.checksum ?? null],
+  });
+  if (rows.length === 0) return reply.code(404).send({ status: 404, detail: 'Capsule not found' });
+  const run = rows[0];
+  return {
+    id: Number(run.id),
+    capsule_slug: b.capsule_slug,
+    actor: b.actor,
+    status,
+    started_at: run.started_at.toISOString(),
+    completed_at: run.completed_at?.toISOString() ?? null,
+    duration_ms: run.duration_ms === null ? null : Number(run.duration_ms),
+    artifact_uri: b.artifact_uri ?? null,
+    checksum: b.checksum ?? null,
+  };
+});
+
+await app.listen({ port: Number(process.env.PORT ?? 8090), host: '127.0.0.1' });
+process.on('SIGTERM', () =>
+  app
+    .close()
+    .then(() => pool.end())
+    .then(() => process.exit(0)),
+);

@@ -1,0 +1,388 @@
+// Load benchmark of the Capsules API (`npm run bench`; it builds first).
+//
+// Starts a PostgreSQL of its own (embedded, cluster in .data/bench-postgres,
+// fsync on) with a fresh database, the service (compiled JavaScript, as in
+// production) and the reference server (bench/reference/server.mjs) on
+// loopback, loads data with SQL (through the same rollup triggers the
+// service's writes go through), drives load with autocannon and writes
+// bench/RESULTS.md.
+//
+// Environment: BENCH_DURATION (seconds per scenario, default 10),
+// BENCH_CONNECTIONS (default 64), BENCH_LARGE_RUNS (default 10000000).
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const { startEmbeddedPostgres, runMigrations, buildDataSourceOptions } = require(
+  path.join(root, 'dist/libs/database/src/index.js'),
+);
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const LARGE_RUNS = Number(process.env.BENCH_LARGE_RUNS ?? 10_000_000);
+const SMALL_RUNS = 10_000;
+const CAPSULES = 1000;
+const SERVICE_PORT = 18080;
+const REFERENCE_PORT = 18090;
+const POOL_SIZE = 16;
+
+const log = (...args) => console.log(new Date().toISOString().slice(11, 19), ...args);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The original service's capsule_performance view: a full aggregation of the history at every call. */
+const ORIGINAL_PERFORMANCE_SQL = `
+  SELECT c.slug, c.title, c.kind, count(r.id)::int AS total_runs,
+         (count(r.id) FILTER (WHERE r.status = 'success'))::int AS successful_runs,
+         (count(r.id) FILTER (WHERE r.status IN ('error', 'timeout')))::int AS failed_runs,
+         (avg(r.duration_ms) / 1000.0)::float8 AS avg_runtime_seconds,
+         (percentile_cont(0.5) WITHIN GROUP (ORDER BY r.duration_ms) / 1000.0)::float8 AS p50,
+         (percentile_cont(0.95) WITHIN GROUP (ORDER BY r.duration_ms) / 1000.0)::float8 AS p95,
+         max(r.started_at) AS last_run_at
+  FROM capsules c LEFT JOIN capsule_runs r ON r.capsule_id = c.id GROUP BY c.id`;
+
+function startProcess(name, args, env) {
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  child.on('exit', (code) => {
+    if (code && code !== 0) log(`${name} exited with ${code}:\n${output.slice(-2000)}`);
+  });
+  return child;
+}
+
+async function waitFor(url) {
+  for (let i = 0; i < 300; i++) {
+    try {
+      const res = await fetch(url, { method: url.includes('/api/capsules/run') ? 'OPTIONS' : 'GET' });
+      if (res.status < 500) return;
+    } catch {
+      // not up yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+function rssMb(pid) {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmRSS:'));
+    return Math.round(Number(line.split(/\s+/)[1]) / 1024);
+  } catch {
+    return 0;
+  }
+}
+
+/** Waits until the server answers a probe quickly again (no backlog from the previous scenario). */
+async function drained(base) {
+  for (let i = 0; i < 600; i++) {
+    const start = Date.now();
+    try {
+      await fetch(`${base}/health`);
+    } catch {
+      // keep waiting
+    }
+    if (Date.now() - start < 20) return;
+    await sleep(100);
+  }
+}
+
+/** Drives load and samples the server's RSS; returns the numbers of the table. */
+async function measure(label, pid, options) {
+  await drained(options.url);
+  let maxRss = rssMb(pid);
+  const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMb(pid))), 250);
+  const result = await autocannon({ connections: CONNECTIONS, duration: DURATION, ...options });
+  clearInterval(sampler);
+  const row = {
+    label,
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+    rss: maxRss,
+  };
+  log(`${label}: ${row.rps} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, errors ${row.errors}, RSS ${row.rss} MB`);
+  return row;
+}
+
+const slugOf = (i) => `bench-capsule-${String(i).padStart(4, '0')}`;
+const randomSlug = () => slugOf(Math.floor(Math.random() * CAPSULES));
+let keyCounter = 0;
+
+function postRun(base, withKeys) {
+  const recent = [];
+  return {
+    url: base,
+    requests: [
+      {
+        method: 'POST',
+        path: '/api/capsules/run',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req) => {
+          const body = { capsule_slug: randomSlug(), actor: 'bench', status: 'success' };
+          if (withKeys) {
+            if (recent.length > 0 && Math.random() < 0.1) {
+              Object.assign(body, recent[Math.floor(Math.random() * recent.length)]);
+            } else {
+              body.run_key = `bench-${process.pid}-${++keyCounter}`;
+              recent.push({ capsule_slug: body.capsule_slug, run_key: body.run_key });
+              if (recent.length > 1000) recent.shift();
+            }
+          }
+          return { ...req, body: JSON.stringify(body) };
+        },
+      },
+    ],
+  };
+}
+
+function getPath(base, makePath) {
+  return { url: base, requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: makePath() }) }] };
+}
+
+async function timeQuery(client, sql, times = 3) {
+  const samples = [];
+  for (let i = 0; i < times; i++) {
+    const start = process.hrtime.bigint();
+    await client.query(sql);
+    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)];
+}
+
+async function loadRuns(client, total, firstCapsuleId) {
+  const chunk = 500_000;
+  const { rows } = await client.query('SELECT count(*)::int AS n FROM capsule_runs');
+  let done = rows[0].n;
+  while (done < total) {
+    const n = Math.min(chunk, total - done);
+    // Spread over the past year; 90 % success, 7 % error, 3 % timeout; runtimes 0.1 s to ~10 min.
+    await client.query(
+      `INSERT INTO capsule_runs (capsule_id, actor, status, started_at, completed_at)
+       SELECT $1 + (i % ${CAPSULES}), 'history',
+              CASE WHEN i % 100 < 90 THEN 'success' WHEN i % 100 < 97 THEN 'error' ELSE 'timeout' END,
+              ts, ts + ((i * 7919) % 600000 + 100) * interval '1 millisecond'
+       FROM generate_series($2::bigint, $3::bigint) AS i,
+            LATERAL (SELECT now() - interval '1 hour' - (i % 31536000) * interval '1 second' AS ts) t`,
+      [firstCapsuleId, done + 1, done + n],
+    );
+    done += n;
+    if (total > SMALL_RUNS) log(`loaded ${done.toLocaleString('en')} runs`);
+  }
+  await client.query('VACUUM ANALYZE capsule_runs');
+  await client.query('VACUUM ANALYZE capsule_run_rollups');
+}
+
+/** A cursor the service would hand out, positioned in the middle of the global newest-first list. */
+async function deepCursor(client) {
+  const { rows } = await client.query(
+    `SELECT started_at, id FROM capsule_runs ORDER BY started_at DESC, id DESC
+     OFFSET (SELECT count(*) / 2 FROM capsule_runs) LIMIT 1`,
+  );
+  const { started_at: at, id } = rows[0];
+  return Buffer.from(JSON.stringify([1, at.toISOString(), Number(id)])).toString('base64url');
+}
+
+async function main() {
+  log('starting PostgreSQL');
+  const server = await startEmbeddedPostgres({ dataDir: path.join(root, '.data/bench-postgres'), port: 54359, log });
+  const database = `bench_${Date.now()}`;
+  await server.ensureDatabase(database);
+  const url = server.url(database);
+  await runMigrations(buildDataSourceOptions({ url }));
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const children = [];
+  try {
+    const { rows: ids } = await client.query(
+      `INSERT INTO capsules (slug, title, kind, mode, schedule)
+       SELECT 'bench-capsule-' || lpad(i::text, 4, '0'), 'Bench capsule ' || i,
+              (ARRAY['dispatch', 'treasury', 'ceremony', 'digest'])[1 + i % 4], 'automated',
+              (ARRAY['*/5 * * * *', '0 * * * *', '30 2 * * *', '0 9 * * 1-5'])[1 + i % 4]
+       FROM generate_series(0, ${CAPSULES - 1}) AS i RETURNING id`,
+    );
+    const firstCapsuleId = Math.min(...ids.map((r) => r.id));
+    await loadRuns(client, SMALL_RUNS, firstCapsuleId);
+
+    const env = {
+      DATABASE_URL: url,
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      MIGRATE_ON_BOOT: 'false',
+      DB_POOL_SIZE: String(POOL_SIZE),
+    };
+    const service = startProcess('service', ['dist/apps/api/src/main.js'], { ...env, PORT: String(SERVICE_PORT) });
+    const reference = startProcess('reference', ['bench/reference/server.mjs'], {
+      ...env,
+      PORT: String(REFERENCE_PORT),
+      POOL_SIZE: String(POOL_SIZE),
+    });
+    children.push(service, reference);
+    const svc = `http://127.0.0.1:${SERVICE_PORT}`;
+    const ref = `http://127.0.0.1:${REFERENCE_PORT}`;
+    await waitFor(`${svc}/health/ready`);
+    await waitFor(`${ref}/api/capsules/run`);
+    log('service and reference are up');
+
+    const rows = [];
+    const small = {};
+    const large = {};
+    log(`scenario 1 (${DURATION} s each, ${CONNECTIONS} connections)`);
+    await measure('warm-up', service.pid, { ...postRun(svc, false), duration: 3 });
+    await measure('warm-up', reference.pid, { ...postRun(ref, false), duration: 3 });
+    const s1 = await measure('1. POST /api/capsules/run (service)', service.pid, postRun(svc, false));
+    const r1 = await measure('1. POST /api/capsules/run (reference)', reference.pid, postRun(ref, false));
+    rows.push(s1, r1);
+    rows.push(await measure('2. POST run with run_key, 10 % retries', service.pid, postRun(svc, true)));
+
+    const runsPage = () => `/api/capsules/runs?capsule_slug=${randomSlug()}&limit=50`;
+    small.page = await measure(
+      `3. GET runs of a capsule, limit=50 (${SMALL_RUNS.toLocaleString('en')}+ runs)`,
+      service.pid,
+      getPath(svc, runsPage),
+    );
+    const cursorSmall = await deepCursor(client);
+    small.deep = await measure(
+      `3. GET runs, deep page via cursor (${SMALL_RUNS.toLocaleString('en')}+ runs)`,
+      service.pid,
+      getPath(svc, () => `/api/capsules/runs?limit=50&cursor=${cursorSmall}`),
+    );
+    small.performance = await measure(
+      `4. GET performance (${SMALL_RUNS.toLocaleString('en')}+ runs)`,
+      service.pid,
+      getPath(svc, () => '/api/capsules/performance'),
+    );
+    small.scheduled = await measure(
+      `4. GET scheduled (${SMALL_RUNS.toLocaleString('en')}+ runs)`,
+      service.pid,
+      getPath(svc, () => '/api/capsules/scheduled'),
+    );
+    rows.push(small.page, small.deep, small.performance, small.scheduled);
+    const originalSmall = await timeQuery(client, ORIGINAL_PERFORMANCE_SQL);
+
+    log(`loading ${LARGE_RUNS.toLocaleString('en')} runs through the rollup triggers`);
+    const loadStart = Date.now();
+    await loadRuns(client, LARGE_RUNS, firstCapsuleId);
+    const loadSeconds = Math.round((Date.now() - loadStart) / 1000);
+    const { rows: counted } = await client.query('SELECT count(*)::bigint AS n FROM capsule_runs');
+    const largeLabel = `${Number(counted[0].n).toLocaleString('en')} runs`;
+
+    large.page = await measure(
+      `3. GET runs of a capsule, limit=50 (${largeLabel})`,
+      service.pid,
+      getPath(svc, runsPage),
+    );
+    const cursorLarge = await deepCursor(client);
+    large.deep = await measure(
+      `3. GET runs, deep page via cursor (${largeLabel})`,
+      service.pid,
+      getPath(svc, () => `/api/capsules/runs?limit=50&cursor=${cursorLarge}`),
+    );
+    large.performance = await measure(
+      `4. GET performance (${largeLabel})`,
+      service.pid,
+      getPath(svc, () => '/api/capsules/performance'),
+    );
+    large.scheduled = await measure(
+      `4. GET scheduled (${largeLabel})`,
+      service.pid,
+      getPath(svc, () => '/api/capsules/scheduled'),
+    );
+    rows.push(large.page, large.deep, large.performance, large.scheduled);
+    log('timing the original capsule_performance view');
+    const originalLarge = await timeQuery(client, ORIGINAL_PERFORMANCE_SQL);
+
+    let mixedCount = 0;
+    const mixed = {
+      url: svc,
+      requests: [
+        {
+          setupRequest: (req) => {
+            mixedCount++;
+            if (mixedCount % 5 === 0) return { ...req, method: 'GET', path: runsPage() };
+            return {
+              ...req,
+              method: 'POST',
+              path: '/api/capsules/run',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ capsule_slug: randomSlug(), actor: 'bench', status: 'success' }),
+            };
+          },
+        },
+      ],
+    };
+    rows.push(await measure(`5. mixed: 80 % POST run, 20 % GET runs (${largeLabel})`, service.pid, mixed));
+
+    const ratio = (a, b) => (b === 0 ? Infinity : a / b);
+    const rpsRatio = ratio(s1.rps, r1.rps);
+    const p99Ratio = ratio(s1.p99, r1.p99);
+    const perfGrowth = ratio(large.performance.p50, small.performance.p50);
+    const schedGrowth = ratio(large.scheduled.p50, small.scheduled.p50);
+    const pageGrowth = ratio(large.page.p50, small.page.p50);
+    const deepGrowth = ratio(large.deep.p50, small.deep.p50);
+    const perfVsOriginal = ratio(originalLarge, large.performance.p50 / 1);
+    const maxRss = Math.max(...rows.map((r) => r.rss));
+    const mark = (ok) => (ok ? 'met' : '**missed**');
+    const fmt = (n, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '∞');
+
+    const report = `# Benchmark results
+
+Written by \`npm run bench\` on ${new Date().toISOString()}: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}),
+${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL embedded (fsync on), service and reference
+with a pool of ${POOL_SIZE}, load by autocannon over loopback: ${CONNECTIONS} connections, ${DURATION} s per scenario,
+${CAPSULES.toLocaleString('en')} capsules. Latencies in ms; RSS is the server's peak resident memory during the scenario.
+The history of ${largeLabel} was loaded with SQL through the rollup triggers in ${loadSeconds} s.
+
+| scenario | req/s | p50 | p99 | errors | RSS (MB) |
+| --- | ---: | ---: | ---: | ---: | ---: |
+${rows.map((r) => `| ${r.label} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.rss} |`).join('\n')}
+
+The original \`capsule_performance\` view (a full aggregation at every call), timed with a direct query:
+${fmt(originalSmall, 1)} ms at ${SMALL_RUNS.toLocaleString('en')}+ runs, ${fmt(originalLarge, 1)} ms at ${largeLabel}.
+
+## Targets
+
+| target | measured | verdict |
+| --- | --- | --- |
+| scenario 1: service ≥ 0.75 × reference req/s | ${fmt(rpsRatio)} × | ${mark(rpsRatio >= 0.75)} |
+| scenario 1: service p99 ≤ 2 × reference p99 | ${fmt(p99Ratio)} × | ${mark(p99Ratio <= 2)} |
+| scenario 4: performance at ${largeLabel} ≤ 1.5 × at ${SMALL_RUNS.toLocaleString('en')} (p50) | ${fmt(perfGrowth)} × | ${mark(perfGrowth <= 1.5)} |
+| scenario 4: scheduled at ${largeLabel} ≤ 1.5 × at ${SMALL_RUNS.toLocaleString('en')} (p50) | ${fmt(schedGrowth)} × | ${mark(schedGrowth <= 1.5)} |
+| scenario 4: performance ≥ 100 × faster than the original view at ${largeLabel} | ${fmt(perfVsOriginal, 0)} × | ${mark(perfVsOriginal >= 100)} |
+| scenario 3: a page at ${largeLabel} ≤ 1.5 × a page at ${SMALL_RUNS.toLocaleString('en')} (p50) | ${fmt(pageGrowth)} × (deep page: ${fmt(deepGrowth)} ×) | ${mark(pageGrowth <= 1.5 && deepGrowth <= 1.5)} |
+| server RSS under load < 300 MB | ${maxRss} MB | ${mark(maxRss < 300)} |
+`;
+    writeFileSync(path.join(root, 'bench/RESULTS.md'), report);
+    log('wrote bench/RESULTS.md');
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await sleep(1000);
+    await client.query(`SELECT 1`).catch(() => undefined);
+    await client.end();
+    const admin = new pg.Client({ connectionString: server.url('postgres') });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await admin.end();
+    await server.stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
