@@ -36,7 +36,26 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
-    languageOptions: { globals: { module: 'writable', require: 'readonly', process: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          'module',
+          'require',
+          'process',
+          'console',
+          'Buffer',
+          'fetch',
+          'setTimeout',
+          'setInterval',
+          'clearInterval',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
+    // The benchmark is a command-line tool: it reports on the console.
+    files: ['bench/**/*.mjs'],
+    rules: { 'no-console': 'off' },
   },
   prettier,
 );
