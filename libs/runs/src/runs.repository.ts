@@ -143,7 +143,11 @@ export class RunsRepository {
       params.push(value);
       return `$${params.length}`;
     };
-    if (filter.capsuleSlug !== undefined) where.push(`c.slug = ${param(filter.capsuleSlug)}`);
+    // The capsule's id is looked up first (an InitPlan), so the planner walks that capsule's
+    // (capsule_id, started_at, id) index instead of filtering the global newest-first index.
+    if (filter.capsuleSlug !== undefined) {
+      where.push(`r.capsule_id = (SELECT id FROM capsules WHERE slug = ${param(filter.capsuleSlug)})`);
+    }
     if (filter.statuses?.length) where.push(`r.status = ANY(${param(filter.statuses)}::text[])`);
     if (filter.actor !== undefined) where.push(`r.actor = ${param(filter.actor)}`);
     if (filter.kind !== undefined) where.push(`c.kind = ${param(filter.kind)}`);
