@@ -260,7 +260,11 @@ export class CreateRunRollups1764000000004 implements MigrationInterface {
         a.last_success_at,
         a.last_failure_at
       FROM capsules c
-      LEFT JOIN capsule_run_rollups a ON a.capsule_id = c.id AND a.grain = 'all' AND a.bucket_start = '-infinity'
+      LEFT JOIN LATERAL (
+        SELECT * FROM capsule_run_rollups
+        WHERE capsule_id = c.id AND grain = 'all' AND bucket_start = '-infinity'
+        LIMIT 1
+      ) a ON true
     `);
   }
 

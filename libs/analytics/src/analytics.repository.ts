@@ -94,6 +94,9 @@ export class AnalyticsRepository {
        LEFT JOIN LATERAL (
          SELECT last_run_at, last_success_at, last_failure_at FROM capsule_run_rollups
          WHERE capsule_id = c.id AND grain = 'all' AND bucket_start = '-infinity'
+         -- LIMIT keeps this a per-capsule primary-key lookup: flattened into a join, the planner
+         -- misjudges grain = 'all' AND bucket_start = '-infinity' and rescans every 'all' row per capsule.
+         LIMIT 1
        ) a ON true
        ${kind !== undefined ? 'WHERE c.kind = $3' : ''}
        ORDER BY c.slug`,
@@ -115,6 +118,9 @@ export class AnalyticsRepository {
        LEFT JOIN LATERAL (
          SELECT * FROM capsule_run_rollups
          WHERE capsule_id = c.id AND grain = 'all' AND bucket_start = '-infinity'
+         -- LIMIT keeps this a per-capsule primary-key lookup: flattened into a join, the planner
+         -- misjudges grain = 'all' AND bucket_start = '-infinity' and rescans every 'all' row per capsule.
+         LIMIT 1
        ) a ON true
        ${kind !== undefined ? 'WHERE c.kind = $1' : ''}
        ORDER BY c.slug`,
