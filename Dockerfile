@@ -25,4 +25,4 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Run migrations as a separate step: node dist/apps/api/src/migrate.js
-CMD ["node", "dist/apps/api/src/main.js"]
+CMD ["node", "--max-old-space-size=160", "dist/apps/api/src/main.js"]

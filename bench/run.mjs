@@ -247,7 +247,11 @@ async function main() {
       MIGRATE_ON_BOOT: 'false',
       DB_POOL_SIZE: String(POOL_SIZE),
     };
-    const service = startProcess('service', ['dist/apps/api/src/main.js'], { ...env, PORT: String(SERVICE_PORT) });
+    // Started as `npm start` starts it (the same V8 heap cap).
+    const service = startProcess('service', ['--max-old-space-size=160', 'dist/apps/api/src/main.js'], {
+      ...env,
+      PORT: String(SERVICE_PORT),
+    });
     const reference = startProcess('reference', ['bench/reference/server.mjs'], {
       ...env,
       PORT: String(REFERENCE_PORT),

@@ -31,9 +31,10 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): Op
   fastify.removeContentTypeParser(['text/plain']);
   const routes = new RouteRegistry();
   fastify.addHook('onRoute', (route) => routes.add(route.url, route.method));
-  fastify.addHook('onSend', async (request, reply, payload) => {
+  // Set as the request arrives (a synchronous hook: no promise per request); every answer carries it.
+  fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
-    return payload;
+    done();
   });
 
   app.useGlobalPipes(new RequestValidationPipe());
