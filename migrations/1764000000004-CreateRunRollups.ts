@@ -54,7 +54,10 @@ export class CreateRunRollups1764000000004 implements MigrationInterface {
         IF a IS NULL THEN RETURN b; END IF;
         IF b IS NULL THEN RETURN a; END IF;
         FOR i IN 1 .. cardinality(b) LOOP
-          a[i] := a[i] + b[i];
+          -- Writes are what cost: a single run's histogram has one non-zero bucket.
+          IF b[i] <> 0 THEN
+            a[i] := a[i] + b[i];
+          END IF;
         END LOOP;
         RETURN a;
       END
@@ -67,7 +70,9 @@ export class CreateRunRollups1764000000004 implements MigrationInterface {
         IF b IS NULL THEN RETURN a; END IF;
         IF a IS NULL THEN a := array_fill(0, ARRAY[cardinality(b)]); END IF;
         FOR i IN 1 .. cardinality(b) LOOP
-          a[i] := a[i] - b[i];
+          IF b[i] <> 0 THEN
+            a[i] := a[i] - b[i];
+          END IF;
         END LOOP;
         RETURN a;
       END
