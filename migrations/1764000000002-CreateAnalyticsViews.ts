@@ -5,9 +5,10 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *  - capsule_performance: one row per capsule (also those without runs);
  *    success_rate is a 0..1 fraction over finished runs that succeeded or
  *    failed (error, timeout); runtimes are over finished runs, in seconds.
- *  - scheduled_capsules: active capsules with a schedule, with what the
- *    schedule state needs (latest run, latest finished run, oldest run still
- *    running) and runs_today (runs started in the last 24 hours).
+ *  - capsule_run_summary: per capsule (any capsule), what its schedule state
+ *    needs: latest run, latest finished run, oldest run still running;
+ *  - scheduled_capsules: active capsules with a schedule, with that summary
+ *    and runs_today (runs started in the last 24 hours).
  * Aggregates are cast so the driver returns numbers, not strings.
  */
 export class CreateAnalyticsViews1764000000002 implements MigrationInterface {
@@ -38,23 +39,13 @@ export class CreateAnalyticsViews1764000000002 implements MigrationInterface {
       GROUP BY c.id
     `);
     await queryRunner.query(`
-      CREATE VIEW scheduled_capsules AS
+      CREATE VIEW capsule_run_summary AS
       SELECT
         c.id AS capsule_id,
-        c.slug,
-        c.title,
-        c.kind,
-        c.schedule,
-        c.timezone,
-        c.entrypoint,
-        c.grace_seconds,
-        c.max_runtime_seconds,
         latest.started_at AS last_run_at,
         latest.status AS last_run_status,
         finished.status AS last_finished_status,
-        running.oldest_started_at AS oldest_running_started_at,
-        (SELECT count(*)::int FROM capsule_runs r
-          WHERE r.capsule_id = c.id AND r.started_at >= now() - interval '24 hours') AS runs_today
+        running.oldest_started_at AS oldest_running_started_at
       FROM capsules c
       LEFT JOIN LATERAL (
         SELECT r.started_at, r.status FROM capsule_runs r
@@ -68,12 +59,34 @@ export class CreateAnalyticsViews1764000000002 implements MigrationInterface {
         SELECT min(r.started_at) AS oldest_started_at FROM capsule_runs r
         WHERE r.capsule_id = c.id AND r.status = 'running'
       ) running ON true
+    `);
+    await queryRunner.query(`
+      CREATE VIEW scheduled_capsules AS
+      SELECT
+        c.id AS capsule_id,
+        c.slug,
+        c.title,
+        c.kind,
+        c.schedule,
+        c.timezone,
+        c.entrypoint,
+        c.grace_seconds,
+        c.max_runtime_seconds,
+        s.last_run_at,
+        s.last_run_status,
+        s.last_finished_status,
+        s.oldest_running_started_at,
+        (SELECT count(*)::int FROM capsule_runs r
+          WHERE r.capsule_id = c.id AND r.started_at >= now() - interval '24 hours') AS runs_today
+      FROM capsules c
+      JOIN capsule_run_summary s ON s.capsule_id = c.id
       WHERE c.status = 'active' AND c.schedule IS NOT NULL
     `);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query('DROP VIEW scheduled_capsules');
+    await queryRunner.query('DROP VIEW capsule_run_summary');
     await queryRunner.query('DROP VIEW capsule_performance');
   }
 }

@@ -10,9 +10,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * - capsule_runs.capsule_revision: the revision current when the run started.
  * - capsule_runs.request_hash: fingerprint of an idempotent report, so a retry
  *   with the same run_key but another payload can be told apart (409).
- * - an index for "the newest artifact of a capsule";
- * - capsule_run_summary: per capsule, what its schedule state needs (any
- *   capsule, archived or unscheduled ones included).
+ * - an index for "the newest artifact of a capsule".
  */
 export class AddCapsuleRevisionsAndRunKeys1764000000003 implements MigrationInterface {
   name = 'AddCapsuleRevisionsAndRunKeys1764000000003';
@@ -96,31 +94,9 @@ export class AddCapsuleRevisionsAndRunKeys1764000000003 implements MigrationInte
       `CREATE INDEX capsule_runs_artifact_newest_idx ON capsule_runs (capsule_id, started_at DESC, id DESC)
          WHERE artifact_uri IS NOT NULL`,
     );
-    await queryRunner.query(`
-      CREATE VIEW capsule_run_summary AS
-      SELECT
-        c.id AS capsule_id,
-        latest.started_at AS last_run_at,
-        finished.status AS last_finished_status,
-        running.oldest_started_at AS oldest_running_started_at
-      FROM capsules c
-      LEFT JOIN LATERAL (
-        SELECT r.started_at FROM capsule_runs r
-        WHERE r.capsule_id = c.id ORDER BY r.started_at DESC, r.id DESC LIMIT 1
-      ) latest ON true
-      LEFT JOIN LATERAL (
-        SELECT r.status FROM capsule_runs r
-        WHERE r.capsule_id = c.id AND r.status <> 'running' ORDER BY r.started_at DESC, r.id DESC LIMIT 1
-      ) finished ON true
-      LEFT JOIN LATERAL (
-        SELECT min(r.started_at) AS oldest_started_at FROM capsule_runs r
-        WHERE r.capsule_id = c.id AND r.status = 'running'
-      ) running ON true
-    `);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('DROP VIEW capsule_run_summary');
     await queryRunner.query('DROP INDEX capsule_runs_artifact_newest_idx');
     await queryRunner.query('ALTER TABLE capsule_runs DROP COLUMN request_hash');
     await queryRunner.query('ALTER TABLE capsule_runs DROP COLUMN capsule_revision');
