@@ -4,6 +4,25 @@ export const CAPSULE_STATUSES = ['active', 'archived'] as const;
 export type CapsuleStatus = (typeof CAPSULE_STATUSES)[number];
 
 /**
+ * The fields of a capsule's definition: what PATCH may change, what a version
+ * keeps (the migration's capsule_definition() lists the same), every one but
+ * the slug. The first three are required at registration.
+ */
+export const CAPSULE_DEFINITION_FIELDS = [
+  'title',
+  'kind',
+  'mode',
+  'version',
+  'status',
+  'entrypoint',
+  'schedule',
+  'timezone',
+  'grace_seconds',
+  'max_runtime_seconds',
+  'tags',
+] as const;
+
+/**
  * A row of `capsules` (see the CreateCapsules migration, the schema's only
  * source). Property names are the column names, so raw SQL rows and entities
  * have one shape.

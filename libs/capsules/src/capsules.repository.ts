@@ -1,23 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { FindOptionsWhere, MoreThan, Repository } from 'typeorm';
-import { CapsuleEntity, type CapsuleStatus } from './capsule.entity';
+import { CAPSULE_DEFINITION_FIELDS, CapsuleEntity, type CapsuleStatus } from './capsule.entity';
 import type { PatchCapsuleDto, UpsertCapsuleDto } from './dto/upsert-capsule.dto';
 
 /** Fields a registration may leave out: they keep their value on update, take the default on insert. */
-const OPTIONAL_FIELDS = [
-  'version',
-  'status',
-  'entrypoint',
-  'schedule',
-  'timezone',
-  'grace_seconds',
-  'max_runtime_seconds',
-  'tags',
-] as const;
-
-/** The definition fields PATCH may change. */
-const PATCHABLE_FIELDS = ['title', 'kind', 'mode', ...OPTIONAL_FIELDS] as const;
+const OPTIONAL_FIELDS = CAPSULE_DEFINITION_FIELDS.filter((f) => f !== 'title' && f !== 'kind' && f !== 'mode');
 
 export interface RunSummaryRow {
   last_run_at: Date | null;
@@ -78,7 +66,7 @@ export class CapsulesRepository {
    * (UPDATE and DELETE are wrapped in a CTE so the driver answers rows, as for a SELECT.)
    */
   async patch(slug: string, input: PatchCapsuleDto, changedBy?: string): Promise<CapsuleEntity | undefined> {
-    const columns = PATCHABLE_FIELDS.filter((f) => input[f] !== undefined);
+    const columns = CAPSULE_DEFINITION_FIELDS.filter((f) => input[f] !== undefined);
     const values: unknown[] = columns.map((column) => input[column]);
     const sets = columns.map((column, i) => `${column} = $${i + 2}`);
     const rows = await this.write<CapsuleEntity>(

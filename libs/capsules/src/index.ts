@@ -5,3 +5,4 @@ export * from './capsules.service';
 export * from './schedule/cron';
 export * from './schedule/schedule-state';
 export * from './schedule/local-day';
+export * from './dto/capsule-response.dto';

@@ -1,24 +1,15 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { ScheduleStateProperty, type ScheduleState } from '@app/capsules';
+import { ApiProperty, PickType } from '@nestjs/swagger';
+import { CapsuleResponseDto, ScheduleStateProperty, type ScheduleState } from '@app/capsules';
 
-export class ScheduledEntryDto {
-  @ApiProperty({ example: 'dawn-dispatch' })
-  slug!: string;
-
-  @ApiProperty({ example: 'Dawn Dispatch' })
-  title!: string;
-
-  @ApiProperty({ example: 'dispatch' })
-  kind!: string;
-
-  @ApiProperty({ example: '0 6 * * *' })
+export class ScheduledEntryDto extends PickType(CapsuleResponseDto, [
+  'slug',
+  'title',
+  'kind',
+  'timezone',
+  'entrypoint',
+] as const) {
+  @ApiProperty({ example: '0 6 * * *', description: 'Always set: only capsules with a schedule are listed' })
   schedule!: string;
-
-  @ApiProperty({ example: 'America/New_York' })
-  timezone!: string;
-
-  @ApiProperty({ example: 'python -m capsules.dawn_dispatch' })
-  entrypoint!: string;
 
   @ApiProperty({
     example: '2026-11-25T11:00:00.000Z',

@@ -1,5 +1,5 @@
 import { ApiProperty, PickType } from '@nestjs/swagger';
-import { CAPSULE_STATUSES, type CapsuleEntity, type CapsuleStatus } from '../capsule.entity';
+import { CAPSULE_DEFINITION_FIELDS, CAPSULE_STATUSES, type CapsuleEntity, type CapsuleStatus } from '../capsule.entity';
 import type { VersionRow } from '../capsules.repository';
 import { ScheduleStateProperty, type ScheduleState } from '../schedule/schedule-state';
 
@@ -101,19 +101,7 @@ export class CapsuleDetailDto extends CapsuleResponseDto {
 }
 
 /** One immutable version of a capsule definition: its fields, who changed them, when. */
-export class CapsuleVersionDto extends PickType(CapsuleResponseDto, [
-  'title',
-  'kind',
-  'mode',
-  'version',
-  'status',
-  'entrypoint',
-  'schedule',
-  'timezone',
-  'grace_seconds',
-  'max_runtime_seconds',
-  'tags',
-] as const) {
+export class CapsuleVersionDto extends PickType(CapsuleResponseDto, CAPSULE_DEFINITION_FIELDS) {
   @ApiProperty({ example: 2 })
   revision!: number;
 
