@@ -70,6 +70,17 @@ const TOTALS = `
   array_to_string(int_array_sum(r.runtime_histogram), ',') AS runtime_histogram`;
 
 /**
+ * Joins each capsule `c` to its all-time rollup row as `a`. The LIMIT keeps it a
+ * per-capsule primary-key lookup: flattened into a join, the planner misjudges
+ * grain = 'all' AND bucket_start = '-infinity' and rescans every 'all' row per capsule.
+ */
+const ALL_TIME_ROW = `LEFT JOIN LATERAL (
+  SELECT * FROM capsule_run_rollups
+  WHERE capsule_id = c.id AND grain = 'all' AND bucket_start = '-infinity'
+  LIMIT 1
+) a ON true`;
+
+/**
  * Reads the rollups kept by the capsule_runs triggers (never the runs
  * themselves, except the few rows of "today" per capsule); owns no writes.
  */
@@ -91,13 +102,7 @@ export class AnalyticsRepository {
          SELECT ${TOTALS} FROM capsule_run_rollups r
          WHERE r.capsule_id = c.id AND r.grain = $1 AND r.bucket_start >= $2
        ) w
-       LEFT JOIN LATERAL (
-         SELECT last_run_at, last_success_at, last_failure_at FROM capsule_run_rollups
-         WHERE capsule_id = c.id AND grain = 'all' AND bucket_start = '-infinity'
-         -- LIMIT keeps this a per-capsule primary-key lookup: flattened into a join, the planner
-         -- misjudges grain = 'all' AND bucket_start = '-infinity' and rescans every 'all' row per capsule.
-         LIMIT 1
-       ) a ON true
+       ${ALL_TIME_ROW}
        ${kind !== undefined ? 'WHERE c.kind = $3' : ''}
        ORDER BY c.slug`,
       params,
@@ -115,13 +120,7 @@ export class AnalyticsRepository {
               array_to_string(a.runtime_histogram, ',') AS runtime_histogram,
               a.last_run_at, a.last_success_at, a.last_failure_at
        FROM capsules c
-       LEFT JOIN LATERAL (
-         SELECT * FROM capsule_run_rollups
-         WHERE capsule_id = c.id AND grain = 'all' AND bucket_start = '-infinity'
-         -- LIMIT keeps this a per-capsule primary-key lookup: flattened into a join, the planner
-         -- misjudges grain = 'all' AND bucket_start = '-infinity' and rescans every 'all' row per capsule.
-         LIMIT 1
-       ) a ON true
+       ${ALL_TIME_ROW}
        ${kind !== undefined ? 'WHERE c.kind = $1' : ''}
        ORDER BY c.slug`,
       kind !== undefined ? [kind] : [],
