@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../../libs/database/src/embedded-postgres';
 import { buildDataSourceOptions } from '../../libs/database/src/data-source-options';
 import { runMigrations } from '../../libs/database/src/migration-runner';
-import { databaseUrl, TEST_DATABASE_PREFIX } from './database-names';
+import { databaseUrl, dropDatabases, TEST_DATABASE_PREFIX } from './database-names';
 
 declare global {
   var __CAPSULES_TEST_PG__: EmbeddedPostgresServer | undefined;
@@ -25,7 +25,8 @@ export default async function globalSetup(): Promise<void> {
     });
     globalThis.__CAPSULES_TEST_PG__ = server;
     adminUrl = server.url('postgres');
-    await dropLeftovers(adminUrl);
+    // Databases a killed earlier run left in the embedded test cluster.
+    await dropDatabases(adminUrl, TEST_DATABASE_PREFIX);
   }
   const runId = `${Date.now().toString(36)}${process.pid.toString(36)}`;
   const template = `${TEST_DATABASE_PREFIX}${runId}_tpl`;
@@ -40,21 +41,4 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_PG_ADMIN_URL = adminUrl;
   process.env.TEST_PG_TEMPLATE = template;
   process.env.TEST_PG_RUN_ID = runId;
-}
-
-/** Databases a killed earlier run left in the embedded test cluster. */
-async function dropLeftovers(adminUrl: string): Promise<void> {
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    const { rows } = await admin.query<{ datname: string }>(
-      'SELECT datname FROM pg_database WHERE starts_with(datname, $1)',
-      [TEST_DATABASE_PREFIX],
-    );
-    for (const { datname } of rows) {
-      await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(datname)} WITH (FORCE)`);
-    }
-  } finally {
-    await admin.end();
-  }
 }
