@@ -3,6 +3,7 @@ import { CreateCapsuleRuns1764000000001 } from './1764000000001-CreateCapsuleRun
 import { CreateAnalyticsViews1764000000002 } from './1764000000002-CreateAnalyticsViews';
 import { AddCapsuleRevisionsAndRunKeys1764000000003 } from './1764000000003-AddCapsuleRevisionsAndRunKeys';
 import { CreateRunRollups1764000000004 } from './1764000000004-CreateRunRollups';
+import { CreateApiKeys1764000000005 } from './1764000000005-CreateApiKeys';
 
 /**
  * Every migration, in the order it applies. Listed by hand (no globs): the
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   CreateAnalyticsViews1764000000002,
   AddCapsuleRevisionsAndRunKeys1764000000003,
   CreateRunRollups1764000000004,
+  CreateApiKeys1764000000005,
 ];

@@ -1,34 +1,54 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import helmet from '@fastify/helmet';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { type AppConfig, ProblemDetailsFilter, RequestValidationPipe, RouteRegistry } from '@app/common';
+import { Logger } from 'nestjs-pino';
+import type { Logger as PinoLogger } from 'pino';
+import { API_KEY_HEADER_SCHEME, BEARER_SCHEME } from '@app/auth';
+import {
+  type AppConfig,
+  ProblemDetailsFilter,
+  RequestTimeoutInterceptor,
+  RequestValidationPipe,
+  RouteRegistry,
+} from '@app/common';
+import { MetricsService } from './metrics/metrics.service';
 import { SERVICE_DESCRIPTION, SERVICE_NAME, SERVICE_VERSION } from './service-info';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** The HTTP adapter: Fastify with the body limit and request ids. */
-export function createHttpAdapter(config: AppConfig): FastifyAdapter {
+/** The HTTP adapter: Fastify with the body limit, request ids, the process's pino logger and timeouts. */
+export function createHttpAdapter(config: AppConfig, logger: PinoLogger): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
     requestIdHeader: false,
+    requestIdLogLabel: 'request_id',
     genReqId: (request: IncomingMessage) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    logger: false,
+    loggerInstance: logger,
+    disableRequestLogging: true,
+    trustProxy: config.trustProxy,
+    // The whole request (headers and body) must arrive within the request timeout (slow clients).
+    requestTimeout: config.requestTimeoutMs,
+    return503OnClosing: true,
   });
 }
 
 /**
- * Everything about the HTTP surface that is not a route: validation, errors,
- * CORS, request ids and the OpenAPI document. main.ts and the tests share it,
- * so the tests exercise exactly what production serves.
+ * Everything about the HTTP surface that is not a route: security headers,
+ * validation, errors, CORS, request ids, the request log line and metrics,
+ * and the OpenAPI document. main.ts and the tests share it, so the tests
+ * exercise exactly what production serves.
  */
-export function configureApp(app: NestFastifyApplication, config: AppConfig): OpenAPIObject {
+export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<OpenAPIObject> {
   const fastify = app.getHttpAdapter().getInstance();
+  app.useLogger(app.get(Logger));
   // JSON only: any other body (text/plain included, which Fastify parses by default) is a 415.
   fastify.removeContentTypeParser(['text/plain']);
+  fastify.decorateRequest('principal', null);
   const routes = new RouteRegistry();
   fastify.addHook('onRoute', (route) => routes.add(route.url, route.method));
   // Set as the request arrives (a synchronous hook: no promise per request); every answer carries it.
@@ -36,9 +56,44 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): Op
     void reply.header('x-request-id', request.id);
     done();
   });
+  const metrics = app.get(MetricsService);
+  // One log line and one metrics observation per answered request, labelled by route template.
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
+    metrics.observe(request.method, route, status, reply.elapsedTime / 1000);
+    request.log[status >= 500 ? 'error' : 'info'](
+      {
+        method: request.method,
+        route,
+        url: request.url,
+        status,
+        latency_ms: Math.round(reply.elapsedTime * 100) / 100,
+        api_key: request.principal?.name,
+        client_ip: request.ip,
+      },
+      'request completed',
+    );
+    done();
+  });
+  await app.register(helmet, {
+    // Swagger UI (/docs) loads its own scripts and styles and inline styles; nothing else serves HTML.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    crossOriginResourcePolicy: { policy: 'same-site' },
+  });
 
   app.useGlobalPipes(new RequestValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter(routes));
+  app.useGlobalInterceptors(new RequestTimeoutInterceptor(config.requestTimeoutMs));
   app.enableCors({
     origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
     methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
@@ -49,15 +104,28 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): Op
   return setupOpenApi(app);
 }
 
-function setupOpenApi(app: NestFastifyApplication): OpenAPIObject {
-  const document = SwaggerModule.createDocument(
+/** The OpenAPI document the app serves (also written to openapi.json by `npm run openapi`). */
+export function createOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
+  return SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle(`${SERVICE_NAME} API`)
       .setDescription(SERVICE_DESCRIPTION)
       .setVersion(SERVICE_VERSION)
+      .addBearerAuth(
+        { type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer <key>`' },
+        BEARER_SCHEME,
+      )
+      .addApiKey(
+        { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'The same key in the X-API-Key header' },
+        API_KEY_HEADER_SCHEME,
+      )
       .build(),
   );
+}
+
+function setupOpenApi(app: NestFastifyApplication): OpenAPIObject {
+  const document = createOpenApiDocument(app);
   for (const [docs, spec] of [
     ['docs', 'openapi.json'],
     ['api/docs', 'api/openapi.json'],

@@ -1,30 +1,35 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ConfigError, loadConfig } from '@app/common';
+import type { Logger as PinoLogger } from 'pino';
+import { ApiKeysService, authStartupVerdict } from '@app/auth';
+import { ConfigError, createLogger, Lifecycle, loadConfig } from '@app/common';
 import { buildDataSourceOptions, locateDatabase, runMigrations, type DatabaseLocation } from '@app/database';
 import { AppModule } from './app.module';
 import { configureApp, createHttpAdapter } from './configure-app';
+import { SERVICE_NAME, SERVICE_VERSION } from './service-info';
 
 /**
  * Boot: config → database (DATABASE_URL or the embedded server) → migrations
- * (under an advisory lock) → HTTP. Shutdown on SIGTERM/SIGINT: the API
- * stops taking requests and drains, the pool closes, then the embedded
- * server (if any) stops.
+ * (under an advisory lock) → API keys check → HTTP. Shutdown on SIGTERM or
+ * SIGINT: readiness turns 503, the listener closes (new connections are
+ * refused), in-flight requests finish within SHUTDOWN_DRAIN_MS (then their
+ * connections are cut), the pool closes, then the embedded server (if any)
+ * stops.
  */
 async function bootstrap(): Promise<void> {
-  const logger = new Logger('Bootstrap');
   let config;
   try {
-    config = loadConfig();
+    config = loadConfig(process.env, { stdoutIsTerminal: process.stdout.isTTY });
   } catch (error) {
     if (error instanceof ConfigError) {
-      logger.error(error.message);
+      process.stderr.write(`${error.message}\n`);
       process.exit(2);
     }
     throw error;
   }
+  const logger = createLogger(config, { service: SERVICE_NAME, version: SERVICE_VERSION });
+  const log = logger.child({ context: 'Bootstrap' });
 
   let database: DatabaseLocation | undefined;
   let app: NestFastifyApplication | undefined;
@@ -32,57 +37,80 @@ async function bootstrap(): Promise<void> {
   const stop = async (reason: string, code: number) => {
     if (stopping) return;
     stopping = true;
-    logger.log(`${reason}: shutting down`);
+    log.info(`${reason}: shutting down (drain up to ${config.shutdownDrainMs} ms)`);
     try {
-      await app?.close();
-      if (database?.embedded) {
+      if (app) await drainAndClose(app, config.shutdownDrainMs, log);
+      if (database?.embedded && !database.embedded.adopted) {
         await database.embedded.stop();
-        logger.log('embedded PostgreSQL stopped');
+        log.info('embedded PostgreSQL stopped');
       }
     } catch (error) {
-      logger.error(`shutdown failed: ${(error as Error).message}`);
+      log.error({ err: error }, 'shutdown failed');
       code = code || 1;
     }
+    logger.flush();
     process.exit(code);
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
       if (stopping) {
-        logger.warn(`${signal} again: exiting now`);
+        log.warn(`${signal} again: exiting now`);
         process.exit(1);
       }
       void stop(signal, 0);
     });
   }
   process.on('uncaughtException', (error) => {
-    logger.error(`uncaught exception: ${error.stack ?? error.message}`);
+    log.fatal({ err: error }, 'uncaught exception');
     void stop('uncaught exception', 1);
   });
   process.on('unhandledRejection', (reason) => {
-    logger.error(`unhandled rejection: ${String(reason)}`);
+    log.fatal({ err: reason }, 'unhandled rejection');
     void stop('unhandled rejection', 1);
   });
 
   try {
     database = await locateDatabase(
       { databaseUrl: config.databaseUrl, dataDir: config.dataDir, embeddedPort: config.embeddedPostgresPort },
-      (message) => logger.log(message),
+      (message) => log.info(message),
     );
     if (config.migrateOnBoot) {
       const { applied } = await runMigrations(buildDataSourceOptions({ url: database.url }));
-      logger.log(applied.length ? `applied migrations: ${applied.join(', ')}` : 'schema is up to date');
+      log.info(applied.length ? `applied migrations: ${applied.join(', ')}` : 'schema is up to date');
     }
     app = await NestFactory.create<NestFastifyApplication>(
-      AppModule.forRoot({ config, databaseUrl: database.url }),
-      createHttpAdapter(config),
-      { logger: config.logLevel === 'silent' ? false : ['fatal', 'error', 'warn', 'log'] },
+      AppModule.forRoot({ config, databaseUrl: database.url, logger }),
+      createHttpAdapter(config, logger),
+      { bufferLogs: true },
     );
-    configureApp(app, config);
+    await configureApp(app, config);
+    const verdict = authStartupVerdict(config, await app.get(ApiKeysService).countDatabaseKeys());
+    log[verdict.level](verdict.message);
+    if (!verdict.start) return void (await stop('no API keys', 2));
     await app.listen({ port: config.port, host: config.host });
-    logger.log(`Capsules API listening on http://${config.host}:${config.port} (Swagger UI at /docs)`);
+    log.info(`Capsules API listening on http://${config.host}:${config.port} (Swagger UI at /docs)`);
   } catch (error) {
-    logger.error(`startup failed: ${(error as Error).message}`);
+    log.error({ err: error }, 'startup failed');
     await stop('startup failed', 1);
+  }
+}
+
+/**
+ * Readiness turns 503 at once; closing the app stops the listener and waits
+ * for in-flight requests; past `drainMs` the remaining connections are cut.
+ */
+async function drainAndClose(app: NestFastifyApplication, drainMs: number, log: PinoLogger): Promise<void> {
+  app.get(Lifecycle).beginDrain();
+  const server = app.getHttpServer();
+  const cut = setTimeout(() => {
+    log.warn(`in-flight requests still running after ${drainMs} ms: closing their connections`);
+    server.closeAllConnections();
+  }, drainMs);
+  cut.unref();
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(cut);
   }
 }
 

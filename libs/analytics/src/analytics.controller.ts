@@ -14,8 +14,10 @@ import { AnalyticsService } from './analytics.service';
 import { PerformanceQueryDto, ScheduledQueryDto, StatsQueryDto } from './dto/analytics-query.dto';
 import { KindPerformanceDto, PerformanceEntryDto, StatsBucketDto } from './dto/performance-entry.dto';
 import { ScheduledEntryDto } from './dto/scheduled-entry.dto';
+import { ApiKeyAuth } from '@app/auth';
 
 @ApiTags('analytics')
+@ApiKeyAuth()
 @Controller('api/capsules')
 export class AnalyticsController {
   constructor(private readonly analytics: AnalyticsService) {}

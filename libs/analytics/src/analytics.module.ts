@@ -8,5 +8,6 @@ import { AnalyticsService } from './analytics.service';
   imports: [CapsulesModule],
   controllers: [AnalyticsController],
   providers: [AnalyticsRepository, AnalyticsService],
+  exports: [AnalyticsService],
 })
 export class AnalyticsModule {}

@@ -143,6 +143,23 @@ export class AnalyticsRepository {
   }
 
   /** Active capsules with a schedule, with what their state needs. */
+  /** Runs in the ledger by status, from the all-time rollups (one row per capsule, never the runs). */
+  async runTotalsByStatus(): Promise<Record<'running' | 'success' | 'error' | 'timeout' | 'cancelled', number>> {
+    const [row] = await this.db.query<Record<string, number>[]>(
+      `SELECT coalesce(sum(running_runs), 0)::float8 AS running, coalesce(sum(successful_runs), 0)::float8 AS success,
+              coalesce(sum(error_runs), 0)::float8 AS error, coalesce(sum(timeout_runs), 0)::float8 AS timeout,
+              coalesce(sum(cancelled_runs), 0)::float8 AS cancelled
+       FROM capsule_run_rollups WHERE grain = 'all'`,
+    );
+    return {
+      running: row.running,
+      success: row.success,
+      error: row.error,
+      timeout: row.timeout,
+      cancelled: row.cancelled,
+    };
+  }
+
   scheduled(): Promise<ScheduledRow[]> {
     return this.db.query(
       `SELECT c.id AS capsule_id, c.slug, c.title, c.kind, c.schedule, c.timezone, c.entrypoint, c.grace_seconds,

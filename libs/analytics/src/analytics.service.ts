@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { CapsulesService, CronSchedule, scheduleState, startOfLocalDay } from '@app/capsules';
+import {
+  CapsulesService,
+  CronSchedule,
+  SCHEDULE_STATES,
+  type ScheduleState,
+  scheduleState,
+  startOfLocalDay,
+} from '@app/capsules';
 import { Clock, RequestValidationError } from '@app/common';
 import {
   AnalyticsRepository,
@@ -135,6 +142,18 @@ export class AnalyticsService {
       });
     }
     return entries;
+  }
+
+  /** Runs in the ledger by status (for /metrics). */
+  runTotalsByStatus(): ReturnType<AnalyticsRepository['runTotalsByStatus']> {
+    return this.analytics.runTotalsByStatus();
+  }
+
+  /** How many active scheduled capsules are in each schedule state now (for /metrics). */
+  async scheduleStateCounts(): Promise<Record<ScheduleState, number>> {
+    const counts = Object.fromEntries(SCHEDULE_STATES.map((state) => [state, 0])) as Record<ScheduleState, number>;
+    for (const entry of await this.scheduled({})) counts[entry.state]++;
+    return counts;
   }
 
   /** Active capsules with a schedule: next fire time, state and today's runs, at the clock's now. */

@@ -1,1 +1,2 @@
 export * from './analytics.module';
+export * from './analytics.service';

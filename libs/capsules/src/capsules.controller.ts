@@ -11,6 +11,7 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiKeyAuth, ApiKeyName, RequireScope } from '@app/auth';
 import { PageQueryDto, ProblemDetailsDto, sendPage, ValidationProblemDto } from '@app/common';
 import { CapsulesService } from './capsules.service';
 import { CapsuleDetailDto, CapsuleResponseDto, CapsuleVersionDto, VocabularyDto } from './dto/capsule-response.dto';
@@ -21,6 +22,7 @@ import { PatchCapsuleDto, UpsertCapsuleDto } from './dto/upsert-capsule.dto';
 const SLUG_PARAM = { name: 'slug', example: 'dawn-dispatch' };
 
 @ApiTags('capsules')
+@ApiKeyAuth()
 @Controller('api/capsules')
 export class CapsulesController {
   constructor(private readonly capsules: CapsulesService) {}
@@ -35,8 +37,8 @@ export class CapsulesController {
   })
   @ApiOkResponse({ type: CapsuleResponseDto, description: 'The stored capsule' })
   @ApiUnprocessableEntityResponse({ type: ValidationProblemDto, description: 'Invalid fields, all listed in `errors`' })
-  async register(@Body() body: UpsertCapsuleDto): Promise<CapsuleResponseDto> {
-    return CapsuleResponseDto.fromEntity(await this.capsules.register(body));
+  async register(@Body() body: UpsertCapsuleDto, @ApiKeyName() keyName?: string): Promise<CapsuleResponseDto> {
+    return CapsuleResponseDto.fromEntity(await this.capsules.register(body, keyName));
   }
 
   @Get()
@@ -88,13 +90,18 @@ export class CapsulesController {
   @ApiOkResponse({ type: CapsuleResponseDto })
   @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'Unknown slug' })
   @ApiUnprocessableEntityResponse({ type: ValidationProblemDto })
-  async update(@Param('slug') slug: string, @Body() body: PatchCapsuleDto): Promise<CapsuleResponseDto> {
-    return CapsuleResponseDto.fromEntity(await this.capsules.update(slug, body));
+  async update(
+    @Param('slug') slug: string,
+    @Body() body: PatchCapsuleDto,
+    @ApiKeyName() keyName?: string,
+  ): Promise<CapsuleResponseDto> {
+    return CapsuleResponseDto.fromEntity(await this.capsules.update(slug, body, keyName));
   }
 
   @Delete(':slug')
+  @RequireScope('admin')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a capsule with its runs and versions' })
+  @ApiOperation({ summary: 'Delete a capsule with its runs and versions (needs an admin key)' })
   @ApiParam(SLUG_PARAM)
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'Unknown slug' })

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from './config/app-config';
+import { Lifecycle } from './lifecycle/lifecycle';
 import { Clock, SystemClock } from './time/clock';
 
 /** Injection token of the validated AppConfig. */
@@ -12,11 +13,8 @@ export class CommonModule {
     return {
       module: CommonModule,
       global: true,
-      providers: [
-        { provide: APP_CONFIG, useValue: config },
-        { provide: Clock, useValue: clock },
-      ],
-      exports: [APP_CONFIG, Clock],
+      providers: [{ provide: APP_CONFIG, useValue: config }, { provide: Clock, useValue: clock }, Lifecycle],
+      exports: [APP_CONFIG, Clock, Lifecycle],
     };
   }
 }

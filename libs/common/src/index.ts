@@ -11,3 +11,7 @@ export * from './dto/page-query.dto';
 export * from './http/pagination';
 export * from './dto/query-transforms';
 export * from './dto/optional';
+export * from './errors/database-unavailable';
+export * from './http/request-timeout.interceptor';
+export * from './lifecycle/lifecycle';
+export * from './logging/logger';

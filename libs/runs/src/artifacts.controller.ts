@@ -13,8 +13,10 @@ import { ProblemDetailsDto, sendPage, ValidationProblemDto } from '@app/common';
 import { ArtifactDto, ArtifactsQueryDto } from './dto/artifact.dto';
 import { RunResponseDto } from './dto/run-response.dto';
 import { RunsService } from './runs.service';
+import { ApiKeyAuth } from '@app/auth';
 
 @ApiTags('artifacts')
+@ApiKeyAuth()
 @Controller('api')
 export class ArtifactsController {
   constructor(private readonly runs: RunsService) {}

@@ -17,6 +17,7 @@ import { ListRunsQueryDto } from './dto/list-runs-query.dto';
 import { RecordRunDto } from './dto/record-run.dto';
 import { RunResponseDto } from './dto/run-response.dto';
 import { RunsService } from './runs.service';
+import { ApiKeyAuth } from '@app/auth';
 
 const RUN_ID_PARAM = { name: 'id', example: 1234, description: 'Run id' };
 const LIST_DESCRIPTION =
@@ -24,6 +25,7 @@ const LIST_DESCRIPTION =
   'clamped); `Link: <…>; rel="next"` when more exist. An empty filter value is no filter.';
 
 @ApiTags('runs')
+@ApiKeyAuth()
 @Controller('api/capsules')
 export class RunsController {
   constructor(private readonly runs: RunsService) {}

@@ -8,7 +8,8 @@ import {
   type HealthCheckResult,
 } from '@nestjs/terminus';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Clock } from '@app/common';
+import { Public } from '@app/auth';
+import { Clock, Lifecycle } from '@app/common';
 import { pendingMigrations } from '@app/database';
 import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
@@ -20,6 +21,7 @@ import { SERVICE_DESCRIPTION, SERVICE_NAME, SERVICE_VERSION } from '../service-i
  * database and that every migration is applied.
  */
 @ApiTags('health')
+@Public()
 @Controller()
 export class HealthController {
   constructor(
@@ -28,6 +30,7 @@ export class HealthController {
     private readonly db: TypeOrmHealthIndicator,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly clock: Clock,
+    private readonly lifecycle: Lifecycle,
   ) {}
 
   @Get()
@@ -59,9 +62,16 @@ export class HealthController {
 
   @Get('health/ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: the database answers and every migration is applied; 503 otherwise' })
+  @ApiOperation({
+    summary: 'Readiness: the database answers and every migration is applied; 503 otherwise and from SIGTERM on',
+  })
   @ApiServiceUnavailableResponse({ description: 'Terminus result with the failing checks in `error`' })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
+    if (this.lifecycle.draining) {
+      const down = { shutdown: { status: 'down', message: 'shutting down: finishing in-flight requests' } };
+      void reply.status(503);
+      return { status: 'error', info: {}, error: down, details: down };
+    }
     try {
       return await this.health.check([
         () => this.db.pingCheck('database').withTimeout(2_000),

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './app-config';
+import { ConfigError, hashApiKey, isLocalSetup, loadConfig } from './app-config';
 
 describe('loadConfig', () => {
   it('has working defaults for the local embedded setup', () => {
@@ -31,6 +31,15 @@ describe('loadConfig', () => {
       CORS_ORIGINS: 'https://a.example, https://b.example',
       BODY_LIMIT_BYTES: '2048',
       LOG_LEVEL: 'debug',
+      LOG_FORMAT: 'pretty',
+      API_KEYS: 'ci-runner:write:0123456789abcdef0123456789abcdef, dash:read:fedcba9876543210fedcba9876543210',
+      AUTH_DISABLED: 'false',
+      METRICS_PUBLIC: 'true',
+      TRUST_PROXY: 'true',
+      RATE_LIMIT_PER_IP: '100',
+      RATE_LIMIT_PER_KEY: '0',
+      REQUEST_TIMEOUT_MS: '5000',
+      SHUTDOWN_DRAIN_MS: '2500',
     });
     expect(config).toEqual({
       nodeEnv: 'production',
@@ -46,7 +55,75 @@ describe('loadConfig', () => {
       corsOrigins: ['https://a.example', 'https://b.example'],
       bodyLimitBytes: 2048,
       logLevel: 'debug',
+      logFormat: 'pretty',
+      apiKeys: [
+        { name: 'ci-runner', scope: 'write', hash: hashApiKey('0123456789abcdef0123456789abcdef') },
+        { name: 'dash', scope: 'read', hash: hashApiKey('fedcba9876543210fedcba9876543210') },
+      ],
+      authDisabled: false,
+      metricsPublic: true,
+      trustProxy: true,
+      rateLimitPerIp: 100,
+      rateLimitPerKey: 0,
+      requestTimeoutMs: 5000,
+      shutdownDrainMs: 2500,
     });
+  });
+
+  it('reads keys from API_KEYS_FILE, one per line, skipping blanks and comments', () => {
+    const config = loadConfig(
+      { API_KEYS_FILE: '/run/secrets/keys' },
+      {
+        readFile: () =>
+          '# keys\nrunner:write:0123456789abcdef0123456789abcdef\r\n\nops:admin:abcdefabcdefabcdefabcdefabcdef\n',
+      },
+    );
+    expect(config.apiKeys.map(({ name, scope }) => `${name}:${scope}`)).toEqual(['runner:write', 'ops:admin']);
+    expect(config.apiKeys[0].hash).toEqual(hashApiKey('0123456789abcdef0123456789abcdef'));
+  });
+
+  it('rejects bad key entries without echoing the key, and duplicate names', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        API_KEYS:
+          'no-scope-here, x:superuser:0123456789abcdef0123456789abcdef, short:read:tooshort-secret, a:read:0123456789abcdef0123456789abcdef, a:write:0123456789abcdef0123456789abcdeg',
+      });
+    } catch (e) {
+      error = e;
+    }
+    const message = (error as ConfigError).message;
+    expect(message).toContain('API_KEYS entry 1');
+    expect(message).toContain('API_KEYS entry 2 (x): the scope must be read, write or admin');
+    expect(message).toContain('API_KEYS entry 3 (short): the key must be at least 24 characters');
+    expect(message).toContain('name a key twice: a');
+    expect(message).not.toContain('tooshort-secret');
+  });
+
+  it('fails clearly when API_KEYS_FILE cannot be read', () => {
+    expect(() => loadConfig({ API_KEYS_FILE: '/nonexistent/capsules-keys' })).toThrow(
+      'API_KEYS_FILE: cannot read /nonexistent/capsules-keys (ENOENT)',
+    );
+  });
+
+  it('logs pretty only in a terminal outside production, JSON otherwise', () => {
+    expect(loadConfig({}, { stdoutIsTerminal: true }).logFormat).toBe('pretty');
+    expect(loadConfig({}, { stdoutIsTerminal: false }).logFormat).toBe('json');
+    expect(
+      loadConfig(
+        { NODE_ENV: 'production', API_KEYS: 'a:read:0123456789abcdef0123456789abcdef' },
+        { stdoutIsTerminal: true },
+      ).logFormat,
+    ).toBe('json');
+  });
+
+  it('tells loopback from other hosts', () => {
+    expect(isLocalSetup({ nodeEnv: 'development', host: '127.0.0.1' })).toBe(true);
+    expect(isLocalSetup({ nodeEnv: 'development', host: '::1' })).toBe(true);
+    expect(isLocalSetup({ nodeEnv: 'development', host: 'localhost' })).toBe(true);
+    expect(isLocalSetup({ nodeEnv: 'production', host: '127.0.0.1' })).toBe(false);
+    expect(isLocalSetup({ nodeEnv: 'development', host: '0.0.0.0' })).toBe(false);
+    expect(isLocalSetup({ nodeEnv: 'test', host: '10.0.0.5' })).toBe(false);
   });
 
   it('names every bad variable at once', () => {

@@ -1,3 +1,26 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+export type ApiKeyScope = 'read' | 'write' | 'admin';
+export const API_KEY_SCOPES: readonly ApiKeyScope[] = ['read', 'write', 'admin'];
+
+/** A key given by environment (API_KEYS / API_KEYS_FILE): only its SHA-256 is kept. */
+export interface EnvApiKey {
+  name: string;
+  scope: ApiKeyScope;
+  hash: Buffer;
+}
+
+/** SHA-256 of a presented or configured API key (keys are long random strings, so a fast hash is right). */
+export function hashApiKey(key: string): Buffer {
+  return createHash('sha256').update(key, 'utf8').digest();
+}
+
+/** Key names: what `changed_by` records and logs show. */
+export const API_KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/;
+/** Shortest key accepted from the environment (generated keys are far longer). */
+export const MIN_ENV_KEY_LENGTH = 24;
+
 /**
  * The service's configuration, read once from the environment at boot.
  * Every variable is documented in the README; a bad value stops the boot with
@@ -20,6 +43,33 @@ export interface AppConfig {
   corsOrigins: string[];
   bodyLimitBytes: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** JSON lines (default) or human-readable lines (default when stdout is a terminal outside production). */
+  logFormat: 'json' | 'pretty';
+  /** Keys from API_KEYS and API_KEYS_FILE (hashed); more live in the database (`npm run apikey`). */
+  apiKeys: EnvApiKey[];
+  /** AUTH_DISABLED: every route open to anyone (warned about on every start). */
+  authDisabled: boolean;
+  /** METRICS_PUBLIC: /metrics without a key (otherwise it needs a read key). */
+  metricsPublic: boolean;
+  /** TRUST_PROXY: take the client address from X-Forwarded-For (behind Cloud Run or an ingress). */
+  trustProxy: boolean;
+  /** Requests per minute per client address (anonymous callers and bad keys); 0 = no limit. */
+  rateLimitPerIp: number;
+  /** Requests per minute per API key; 0 = no limit. */
+  rateLimitPerKey: number;
+  /** Longest a request may take, from its first byte to its answer (503 after). */
+  requestTimeoutMs: number;
+  /** After SIGTERM, how long in-flight requests may take before their connections are cut. */
+  shutdownDrainMs: number;
+}
+
+/** Loopback only and not production: the one setup that may run without API keys. */
+export function isLocalSetup(config: Pick<AppConfig, 'nodeEnv' | 'host'>): boolean {
+  return config.nodeEnv !== 'production' && isLoopbackHost(config.host);
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 export class ConfigError extends Error {
@@ -31,11 +81,15 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-export function loadConfig(env: Env = process.env): AppConfig {
+export function loadConfig(
+  env: Env = process.env,
+  options: { stdoutIsTerminal?: boolean; readFile?: (path: string) => string } = {},
+): AppConfig {
   const problems: string[] = [];
   const read = new EnvReader(env, problems);
+  const nodeEnv = read.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const config: AppConfig = {
-    nodeEnv: read.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development'),
+    nodeEnv,
     host: read.string('HOST', '127.0.0.1'),
     port: read.int('PORT', 8080, 0, 65535),
     databaseUrl: read.postgresUrl('DATABASE_URL'),
@@ -52,7 +106,27 @@ export function loadConfig(env: Env = process.env): AppConfig {
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
       env.NODE_ENV === 'test' ? 'silent' : 'info',
     ),
+    logFormat: read.oneOf(
+      'LOG_FORMAT',
+      ['json', 'pretty'] as const,
+      options.stdoutIsTerminal && nodeEnv !== 'production' ? 'pretty' : 'json',
+    ),
+    apiKeys: [
+      ...read.apiKeys('API_KEYS', read.raw('API_KEYS')?.split(',')),
+      ...read.apiKeys('API_KEYS_FILE', read.fileLines('API_KEYS_FILE', options.readFile)),
+    ],
+    authDisabled: read.bool('AUTH_DISABLED', false),
+    metricsPublic: read.bool('METRICS_PUBLIC', false),
+    trustProxy: read.bool('TRUST_PROXY', false),
+    rateLimitPerIp: read.int('RATE_LIMIT_PER_IP', 600, 0, 1_000_000),
+    rateLimitPerKey: read.int('RATE_LIMIT_PER_KEY', 6000, 0, 1_000_000),
+    requestTimeoutMs: read.int('REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
+    shutdownDrainMs: read.int('SHUTDOWN_DRAIN_MS', 10_000, 0, 600_000),
   };
+  const names = config.apiKeys.map((key) => key.name);
+  const repeated = names.filter((name, i) => names.indexOf(name) !== i);
+  if (repeated.length > 0)
+    problems.push(`API_KEYS / API_KEYS_FILE name a key twice: ${[...new Set(repeated)].join(', ')}`);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
@@ -63,7 +137,7 @@ class EnvReader {
     private readonly problems: string[],
   ) {}
 
-  private raw(name: string): string | undefined {
+  raw(name: string): string | undefined {
     const value = this.env[name]?.trim();
     return value === '' ? undefined : value;
   }
@@ -107,6 +181,40 @@ class EnvReader {
       .split(',')
       .map((item) => item.trim())
       .filter((item) => item.length > 0);
+  }
+
+  /** `name:scope:key` entries; a bad entry is reported by position, never echoing the key. */
+  apiKeys(variable: string, entries: string[] | undefined): EnvApiKey[] {
+    const keys: EnvApiKey[] = [];
+    (entries ?? [])
+      .map((entry) => entry.trim())
+      .forEach((entry, index) => {
+        if (entry === '' || entry.startsWith('#')) return;
+        const [name, scope, ...rest] = entry.split(':');
+        const key = rest.join(':');
+        const where = `${variable} entry ${index + 1}`;
+        if (!API_KEY_NAME.test(name ?? '')) {
+          this.problems.push(`${where}: the name must be 1-100 letters, digits or . _ @ - (format name:scope:key)`);
+        } else if (!(API_KEY_SCOPES as readonly string[]).includes(scope ?? '')) {
+          this.problems.push(`${where} (${name}): the scope must be read, write or admin`);
+        } else if (key.length < MIN_ENV_KEY_LENGTH) {
+          this.problems.push(`${where} (${name}): the key must be at least ${MIN_ENV_KEY_LENGTH} characters`);
+        } else {
+          keys.push({ name, scope: scope as ApiKeyScope, hash: hashApiKey(key) });
+        }
+      });
+    return keys;
+  }
+
+  fileLines(name: string, readFile: (path: string) => string = (path) => readFileSync(path, 'utf8')): string[] {
+    const path = this.raw(name);
+    if (path === undefined) return [];
+    try {
+      return readFile(path).split(/\r?\n/);
+    } catch (error) {
+      this.problems.push(`${name}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      return [];
+    }
   }
 
   postgresUrl(name: string): string | undefined {

@@ -11,6 +11,8 @@ export abstract class DomainError extends Error {
   abstract readonly title: string;
   /** Extra members of the problem body (snake_case). */
   readonly extensions: Record<string, unknown> = {};
+  /** Response headers that go with the problem (WWW-Authenticate, Retry-After). */
+  readonly headers: Record<string, string> = {};
 
   constructor(detail: string) {
     super(detail);
@@ -47,5 +49,18 @@ export class BadRequestError extends DomainError {
   constructor(detail: string, code = 'BAD_REQUEST') {
     super(detail);
     this.code = code;
+  }
+}
+
+/** 503: a dependency (the database) is down or too slow; try again after `retryAfterSeconds`. */
+export class ServiceUnavailableError extends DomainError {
+  readonly code: string;
+  readonly status = 503;
+  readonly title = 'Service Unavailable';
+
+  constructor(detail: string, code = 'SERVICE_UNAVAILABLE', retryAfterSeconds = 5) {
+    super(detail);
+    this.code = code;
+    this.headers['retry-after'] = String(retryAfterSeconds);
   }
 }

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, NotFoundException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, RequestValidationError } from '../errors/domain-error';
+import { isDatabaseUnavailable } from '../errors/database-unavailable';
+import { DomainError, RequestValidationError, ServiceUnavailableError } from '../errors/domain-error';
 import { plainProblem, problemType, type ProblemBody } from './problem-details';
 import type { RouteRegistry } from './route-registry';
 
@@ -33,17 +34,26 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     const path = request.url.split('?')[0];
-    const problem = this.toProblem(exception, request, path, reply);
+    const problem = this.toProblem(
+      isDatabaseUnavailable(exception)
+        ? new ServiceUnavailableError('The database is unavailable; retry shortly', 'DATABASE_UNAVAILABLE')
+        : exception,
+      request,
+      path,
+      reply,
+    );
     problem.instance = path;
     problem.request_id = request.id;
     if (problem.status >= 500) {
-      this.logger.error({
+      const entry = {
         msg: 'request failed',
         request_id: request.id,
         method: request.method,
         path,
         err: describe(exception),
-      });
+      };
+      if (problem.status === 503) this.logger.warn(entry);
+      else this.logger.error(entry);
     }
     void reply
       .status(problem.status)
@@ -53,6 +63,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   private toProblem(exception: unknown, request: FastifyRequest, path: string, reply: FastifyReply): ProblemBody {
     if (exception instanceof DomainError) {
+      for (const [name, value] of Object.entries(exception.headers)) void reply.header(name, value);
       const body: ProblemBody = {
         type: problemType(exception.code),
         title: exception.title,

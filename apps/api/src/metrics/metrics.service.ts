@@ -1,0 +1,87 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AnalyticsService } from '@app/analytics';
+import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
+
+/** Latency buckets (seconds): 1 ms to 10 s. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * The Prometheus registry of this process (one per app, so tests can run
+ * several): HTTP requests by route template, method and status; the
+ * database pool; and, read from the database at scrape time, runs in the
+ * ledger by status and scheduled capsules by schedule state.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'method' | 'route' | 'status'>;
+  private readonly latency: Histogram<'method' | 'route' | 'status'>;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly analytics: AnalyticsService,
+  ) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'capsules_process_' });
+    this.requests = new Counter({
+      name: 'capsules_http_requests_total',
+      help: 'HTTP requests answered, by method, route template and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: 'capsules_http_request_duration_seconds',
+      help: 'Time from request to response, by method, route template and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    const pool = () => (this.dataSource.driver as PostgresDriver).master as Pool | undefined;
+    new Gauge({
+      name: 'capsules_db_pool_connections',
+      help: 'Database pool connections by state (in_use, idle) and requests waiting for one (waiting)',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const p = pool();
+        this.set({ state: 'in_use' }, p ? p.totalCount - p.idleCount : 0);
+        this.set({ state: 'idle' }, p?.idleCount ?? 0);
+        this.set({ state: 'waiting' }, p?.waitingCount ?? 0);
+      },
+    });
+    const ledger = this.analytics;
+    new Gauge({
+      name: 'capsules_runs',
+      help: 'Runs in the ledger by status (read from the rollups at scrape time)',
+      labelNames: ['status'],
+      registers,
+      async collect() {
+        this.reset();
+        const totals = await ledger.runTotalsByStatus().catch(() => undefined);
+        for (const [status, count] of Object.entries(totals ?? {})) this.set({ status }, count);
+      },
+    });
+    new Gauge({
+      name: 'capsules_scheduled',
+      help: 'Active scheduled capsules by schedule state (new, up, late, down, paused) at scrape time',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        this.reset();
+        const counts = await ledger.scheduleStateCounts().catch(() => undefined);
+        for (const [state, count] of Object.entries(counts ?? {})) this.set({ state }, count);
+      },
+    });
+  }
+
+  /** Called once per answered request (an onResponse hook). `route` is the template, never the raw path. */
+  observe(method: string, route: string, status: number, seconds: number): void {
+    const labels = { method, route, status: String(status) };
+    this.requests.inc(labels);
+    this.latency.observe(labels, seconds);
+  }
+}

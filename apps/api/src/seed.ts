@@ -1,0 +1,86 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ConfigError, loadConfig } from '@app/common';
+import { buildDataSourceOptions, locateDatabase, runMigrations } from '@app/database';
+import { seedDatabase } from './seed/seed-database';
+import { DEFAULT_DAYS, DEFAULT_SEED, MAX_DAYS, type SeedOptions } from './seed/seed-runs';
+
+const USAGE = `usage: node dist/apps/api/src/seed.js [--now ISO-instant] [--days 1-${MAX_DAYS}] [--seed integer]`;
+
+/** A bad command line: exit code 2, like a bad configuration. */
+class UsageError extends Error {}
+
+/**
+ * Sample data command: `npm run seed` (or `node dist/apps/api/src/seed.js`).
+ * Applies pending migrations, then registers the old service's ten sample
+ * capsules and a generated history of runs over the last 28 days (up to the
+ * last full hour). Deterministic and idempotent: seeding again adds only runs
+ * that became due since, never a duplicate. Uses DATABASE_URL, or the
+ * embedded server. Exit codes: 0 done, 1 failed, 2 bad configuration or arguments.
+ */
+async function main(): Promise<void> {
+  const logger = new Logger('Seed');
+  const options = parseArguments(process.argv.slice(2));
+  const config = loadConfig();
+  const database = await locateDatabase(
+    { databaseUrl: config.databaseUrl, dataDir: config.dataDir, embeddedPort: config.embeddedPostgresPort },
+    (message) => logger.log(message),
+  );
+  try {
+    const dataSourceOptions = buildDataSourceOptions({
+      url: database.url,
+      poolSize: 2,
+      connectionTimeoutMs: config.dbConnectionTimeoutMs,
+      statementTimeoutMs: config.dbStatementTimeoutMs,
+      applicationName: 'capsules-api:seed',
+    });
+    const { applied } = await runMigrations(dataSourceOptions);
+    if (applied.length) logger.log(`applied: ${applied.join(', ')}`);
+    const dataSource = new DataSource(dataSourceOptions);
+    await dataSource.initialize();
+    try {
+      const { window, capsules, runs } = await seedDatabase(dataSource, options);
+      const registered = capsules.inserted + capsules.updated + capsules.unchanged;
+      logger.log(
+        `seeded ${registered} capsules (${capsules.inserted} new, ${capsules.updated} updated), ` +
+          `${runs.inserted} runs (${runs.alreadyPresent} already present) ` +
+          `from ${window.start.toISOString()} to ${window.end.toISOString()}`,
+      );
+    } finally {
+      await dataSource.destroy();
+    }
+  } finally {
+    if (database.embedded && !database.embedded.adopted) await database.embedded.stop();
+  }
+}
+
+function parseArguments(args: string[]): SeedOptions {
+  const options: SeedOptions = { now: new Date(), days: DEFAULT_DAYS, seed: DEFAULT_SEED };
+  for (let i = 0; i < args.length; i += 2) {
+    const [flag, value] = [args[i], args[i + 1]];
+    if (value === undefined) throw new UsageError(`${flag} needs a value\n${USAGE}`);
+    if (flag === '--now') {
+      options.now = new Date(value);
+      if (Number.isNaN(options.now.getTime())) throw new UsageError(`--now: "${value}" is not an ISO instant`);
+      if (options.now.getTime() > Date.now()) throw new UsageError('--now: runs cannot be seeded in the future');
+    } else if (flag === '--days') {
+      options.days = Number(value);
+      if (!Number.isInteger(options.days) || options.days < 1 || options.days > MAX_DAYS) {
+        throw new UsageError(`--days: "${value}" is not an integer from 1 to ${MAX_DAYS}`);
+      }
+    } else if (flag === '--seed') {
+      options.seed = Number(value);
+      if (!Number.isSafeInteger(options.seed)) throw new UsageError(`--seed: "${value}" is not an integer`);
+    } else {
+      throw new UsageError(`unknown argument "${flag}"\n${USAGE}`);
+    }
+  }
+  return options;
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  new Logger('Seed').error(message);
+  process.exit(error instanceof ConfigError || error instanceof UsageError ? 2 : 1);
+});

@@ -1,0 +1,19 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Keys made by `npm run apikey`: `cap_<id>_<secret>`, where `id` (12 base-36
+ * characters) names the database row and `secret` is 32 random bytes in
+ * base64url. Only the SHA-256 of the whole string is stored.
+ */
+const DATABASE_KEY = /^cap_([a-z0-9]{12})_[A-Za-z0-9_-]{43}$/;
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+export function generateApiKey(): { id: string; key: string } {
+  const id = Array.from(randomBytes(12), (byte) => ID_ALPHABET[byte % ID_ALPHABET.length]).join('');
+  return { id, key: `cap_${id}_${randomBytes(32).toString('base64url')}` };
+}
+
+/** The row id of a database key, or undefined when the string is not one. */
+export function databaseKeyId(key: string): string | undefined {
+  return DATABASE_KEY.exec(key)?.[1];
+}

@@ -1,0 +1,141 @@
+import { timingSafeEqual } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  API_KEY_NAME,
+  APP_CONFIG,
+  type ApiKeyScope,
+  type AppConfig,
+  Clock,
+  hashApiKey,
+  RequestValidationError,
+} from '@app/common';
+import { databaseKeyId, generateApiKey } from './api-key-format';
+import { ApiKeysRepository } from './api-keys.repository';
+
+/** Who made a request: the key's name (the `changed_by` of what it writes) and its scope. */
+export interface Principal {
+  name: string;
+  scope: ApiKeyScope;
+}
+
+export interface ApiKeySummary {
+  id: string;
+  name: string;
+  scope: ApiKeyScope;
+  created_at: Date;
+  revoked_at: Date | null;
+}
+
+const SCOPE_RANK: Record<ApiKeyScope, number> = { read: 0, write: 1, admin: 2 };
+
+/** Whether a key of scope `held` may call a route that needs `needed` (admin ⊃ write ⊃ read). */
+export function scopeCovers(held: ApiKeyScope, needed: ApiKeyScope): boolean {
+  return SCOPE_RANK[held] >= SCOPE_RANK[needed];
+}
+
+/**
+ * How long a database key's row (or its absence) is trusted before it is read
+ * again: a revoked key stops working within this time in every replica.
+ */
+export const KEY_CACHE_TTL_MS = 5_000;
+const CACHE_LIMIT = 10_000;
+
+interface Cached<T> {
+  value: T;
+  until: number;
+}
+
+/**
+ * API keys from the environment (hashed at boot) and the database. A
+ * presented key is hashed once and compared with `timingSafeEqual` against
+ * every environment key and the database row its id names.
+ */
+@Injectable()
+export class ApiKeysService {
+  private readonly rows = new Map<string, Cached<{ name: string; scope: ApiKeyScope; hash: Buffer } | null>>();
+  private activeCount?: Cached<number>;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly keys: ApiKeysRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  async authenticate(presented: string): Promise<Principal | undefined> {
+    const hash = hashApiKey(presented);
+    let found: Principal | undefined;
+    for (const key of this.config.apiKeys) {
+      if (timingSafeEqual(hash, key.hash) && !found) found = { name: key.name, scope: key.scope };
+    }
+    if (found) return found;
+    const id = databaseKeyId(presented);
+    if (id === undefined) return undefined;
+    const row = await this.cachedRow(id);
+    return row && timingSafeEqual(hash, row.hash) ? { name: row.name, scope: row.scope } : undefined;
+  }
+
+  /** Whether any key exists (environment, or an active database key). */
+  async anyKeys(): Promise<boolean> {
+    if (this.config.apiKeys.length > 0) return true;
+    const now = this.clock.now().getTime();
+    if (!this.activeCount || this.activeCount.until <= now) {
+      this.activeCount = { value: await this.keys.countActive(), until: now + KEY_CACHE_TTL_MS };
+    }
+    return this.activeCount.value > 0;
+  }
+
+  /** Active keys in the database (read now, not cached). */
+  countDatabaseKeys(): Promise<number> {
+    return this.keys.countActive();
+  }
+
+  /** Makes a key; the plain key is returned once and never stored. */
+  async create(name: string, scope: ApiKeyScope): Promise<{ id: string; key: string }> {
+    const errors = [];
+    if (!API_KEY_NAME.test(name)) {
+      errors.push({
+        field: 'name',
+        message: 'name must be 1-100 letters, digits or . _ @ - (starting with a letter or digit)',
+      });
+    }
+    if (!(['read', 'write', 'admin'] as string[]).includes(scope)) {
+      errors.push({ field: 'scope', message: 'scope must be read, write or admin' });
+    }
+    if (this.config.apiKeys.some((key) => key.name === name)) {
+      errors.push({ field: 'name', message: `a key named "${name}" is configured by environment` });
+    }
+    if (errors.length > 0) throw new RequestValidationError(errors);
+    const { id, key } = generateApiKey();
+    if (!(await this.keys.insert({ id, name, scope, key_hash: hashApiKey(key) }))) {
+      throw new RequestValidationError([
+        { field: 'name', message: `an active key named "${name}" exists; revoke it first` },
+      ]);
+    }
+    return { id, key };
+  }
+
+  async list(): Promise<ApiKeySummary[]> {
+    return (await this.keys.list()).map(({ id, name, scope, created_at, revoked_at }) => ({
+      id,
+      name,
+      scope,
+      created_at,
+      revoked_at,
+    }));
+  }
+
+  revoke(nameOrId: string): Promise<string | undefined> {
+    return this.keys.revoke(nameOrId);
+  }
+
+  private async cachedRow(id: string) {
+    const now = this.clock.now().getTime();
+    const hit = this.rows.get(id);
+    if (hit && hit.until > now) return hit.value;
+    const row = await this.keys.findById(id);
+    const value = row && !row.revoked_at ? { name: row.name, scope: row.scope, hash: row.key_hash } : null;
+    if (this.rows.size >= CACHE_LIMIT) this.rows.clear();
+    this.rows.set(id, { value, until: now + KEY_CACHE_TTL_MS });
+    return value;
+  }
+}
