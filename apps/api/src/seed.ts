@@ -1,15 +1,10 @@
-import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ConfigError, loadConfig } from '@app/common';
-import { buildDataSourceOptions, locateDatabase, runMigrations } from '@app/database';
+import { buildDataSourceOptions, runMigrations } from '@app/database';
+import { runCommand, UsageError } from './command';
 import { seedDatabase } from './seed/seed-database';
 import { DEFAULT_DAYS, DEFAULT_SEED, MAX_DAYS, type SeedOptions } from './seed/seed-runs';
 
 const USAGE = `usage: node dist/apps/api/src/seed.js [--now ISO-instant] [--days 1-${MAX_DAYS}] [--seed integer]`;
-
-/** A bad command line: exit code 2, like a bad configuration. */
-class UsageError extends Error {}
 
 /**
  * Sample data command: `npm run seed` (or `node dist/apps/api/src/seed.js`).
@@ -19,41 +14,31 @@ class UsageError extends Error {}
  * that became due since, never a duplicate. Uses DATABASE_URL, or the
  * embedded server. Exit codes: 0 done, 1 failed, 2 bad configuration or arguments.
  */
-async function main(): Promise<void> {
-  const logger = new Logger('Seed');
+runCommand('Seed', async ({ config, databaseUrl, logger }) => {
   const options = parseArguments(process.argv.slice(2));
-  const config = loadConfig();
-  const database = await locateDatabase(
-    { databaseUrl: config.databaseUrl, dataDir: config.dataDir, embeddedPort: config.embeddedPostgresPort },
-    (message) => logger.log(message),
-  );
+  const dataSourceOptions = buildDataSourceOptions({
+    url: databaseUrl,
+    poolSize: 2,
+    connectionTimeoutMs: config.dbConnectionTimeoutMs,
+    statementTimeoutMs: config.dbStatementTimeoutMs,
+    applicationName: 'capsules-api:seed',
+  });
+  const { applied } = await runMigrations(dataSourceOptions);
+  if (applied.length) logger.log(`applied: ${applied.join(', ')}`);
+  const dataSource = new DataSource(dataSourceOptions);
+  await dataSource.initialize();
   try {
-    const dataSourceOptions = buildDataSourceOptions({
-      url: database.url,
-      poolSize: 2,
-      connectionTimeoutMs: config.dbConnectionTimeoutMs,
-      statementTimeoutMs: config.dbStatementTimeoutMs,
-      applicationName: 'capsules-api:seed',
-    });
-    const { applied } = await runMigrations(dataSourceOptions);
-    if (applied.length) logger.log(`applied: ${applied.join(', ')}`);
-    const dataSource = new DataSource(dataSourceOptions);
-    await dataSource.initialize();
-    try {
-      const { window, capsules, runs } = await seedDatabase(dataSource, options);
-      const registered = capsules.inserted + capsules.updated + capsules.unchanged;
-      logger.log(
-        `seeded ${registered} capsules (${capsules.inserted} new, ${capsules.updated} updated), ` +
-          `${runs.inserted} runs (${runs.alreadyPresent} already present) ` +
-          `from ${window.start.toISOString()} to ${window.end.toISOString()}`,
-      );
-    } finally {
-      await dataSource.destroy();
-    }
+    const { window, capsules, runs } = await seedDatabase(dataSource, options);
+    const registered = capsules.inserted + capsules.updated + capsules.unchanged;
+    logger.log(
+      `seeded ${registered} capsules (${capsules.inserted} new, ${capsules.updated} updated), ` +
+        `${runs.inserted} runs (${runs.alreadyPresent} already present) ` +
+        `from ${window.start.toISOString()} to ${window.end.toISOString()}`,
+    );
   } finally {
-    if (database.embedded && !database.embedded.adopted) await database.embedded.stop();
+    await dataSource.destroy();
   }
-}
+});
 
 function parseArguments(args: string[]): SeedOptions {
   const options: SeedOptions = { now: new Date(), days: DEFAULT_DAYS, seed: DEFAULT_SEED };
@@ -78,9 +63,3 @@ function parseArguments(args: string[]): SeedOptions {
   }
   return options;
 }
-
-main().catch((error: unknown) => {
-  const message = error instanceof Error ? error.message : String(error);
-  new Logger('Seed').error(message);
-  process.exit(error instanceof ConfigError || error instanceof UsageError ? 2 : 1);
-});

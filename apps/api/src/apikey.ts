@@ -1,0 +1,83 @@
+import { NestFactory } from '@nestjs/core';
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ApiKeysService, AuthModule } from '@app/auth';
+import { API_KEY_SCOPES, type ApiKeyScope, type AppConfig, CommonModule, RequestValidationError } from '@app/common';
+import { buildDataSourceOptions, runMigrations } from '@app/database';
+import { runCommand, UsageError } from './command';
+
+const USAGE = `usage:
+  npm run apikey -- create --name <name> --scope read|write|admin   prints the new key once
+  npm run apikey -- list                                            every key (never the key itself)
+  npm run apikey -- revoke <name-or-id>                             stops the key within 5 seconds`;
+
+/**
+ * API keys in the database: `npm run apikey -- create|list|revoke`. The
+ * key is printed once, on stdout alone (explanations go to stderr), and only
+ * its SHA-256 is stored. Migrations are applied first when MIGRATE_ON_BOOT
+ * allows (as `npm start` would).
+ */
+runCommand('ApiKey', async ({ config, databaseUrl }) => {
+  const [command, ...args] = process.argv.slice(2);
+  if (!['create', 'list', 'revoke'].includes(command ?? '')) throw new UsageError(USAGE);
+  if (config.migrateOnBoot) await runMigrations(buildDataSourceOptions({ url: databaseUrl }));
+  const context = await NestFactory.createApplicationContext(keysModule(config, databaseUrl), { logger: false });
+  try {
+    const keys = context.get(ApiKeysService);
+    if (command === 'create') {
+      const name = flag(args, '--name');
+      const scope = flag(args, '--scope') as ApiKeyScope;
+      if (!API_KEY_SCOPES.includes(scope)) throw new UsageError(`--scope must be read, write or admin\n${USAGE}`);
+      const { id, key } = await keys.create(name, scope).catch((error: unknown) => {
+        throw error instanceof RequestValidationError
+          ? new UsageError(error.errors.map((e) => e.message).join('; '))
+          : error;
+      });
+      process.stderr.write(`Created key "${name}" (id ${id}, scope ${scope}). It is shown once; store it now:\n`);
+      process.stdout.write(`${key}\n`);
+    } else if (command === 'list') {
+      const rows = await keys.list();
+      process.stdout.write(`${['id', 'name', 'scope', 'created_at', 'revoked_at'].join('\t')}\n`);
+      for (const row of rows) {
+        const revoked = row.revoked_at?.toISOString() ?? '-';
+        process.stdout.write(`${[row.id, row.name, row.scope, row.created_at.toISOString(), revoked].join('\t')}\n`);
+      }
+      if (config.apiKeys.length > 0) {
+        process.stderr.write(
+          `Also ${config.apiKeys.length} key(s) from API_KEYS / API_KEYS_FILE: ${config.apiKeys.map((k) => `${k.name} (${k.scope})`).join(', ')}\n`,
+        );
+      }
+    } else {
+      const target = args[0] === '--name' ? args[1] : args[0];
+      if (!target) throw new UsageError(USAGE);
+      const revoked = await keys.revoke(target);
+      if (!revoked) throw new UsageError(`no active key named or with id "${target}"`);
+      process.stderr.write(`Revoked "${revoked}"; replicas stop accepting it within 5 seconds.\n`);
+    }
+  } finally {
+    await context.close();
+  }
+});
+
+function flag(args: string[], name: string): string {
+  const at = args.indexOf(name);
+  const value = at >= 0 ? args[at + 1] : undefined;
+  if (value === undefined || value.startsWith('--')) throw new UsageError(`${name} is required\n${USAGE}`);
+  return value;
+}
+
+function keysModule(config: AppConfig, url: string) {
+  @Module({
+    imports: [
+      CommonModule.forRoot(config),
+      TypeOrmModule.forRoot({
+        ...buildDataSourceOptions({ url, poolSize: 1 }),
+        autoLoadEntities: true,
+        retryAttempts: 0,
+      }),
+      AuthModule,
+    ],
+  })
+  class ApiKeyCommandModule {}
+  return ApiKeyCommandModule;
+}
