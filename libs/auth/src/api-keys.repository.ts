@@ -33,11 +33,13 @@ export class ApiKeysRepository {
 
   /** Revokes the active key with this name or id; returns its name, or undefined when none matched. */
   async revoke(nameOrId: string): Promise<string | undefined> {
-    const rows = await this.keys.query<{ name: string }[]>(
-      `UPDATE api_keys SET revoked_at = now()
-       WHERE revoked_at IS NULL AND (name = $1 OR id = $1) RETURNING name`,
-      [nameOrId],
-    );
-    return rows[0]?.name;
+    const result = await this.keys
+      .createQueryBuilder()
+      .update()
+      .set({ revoked_at: () => 'now()' })
+      .where('revoked_at IS NULL AND (name = :nameOrId OR id = :nameOrId)', { nameOrId })
+      .returning(['name'])
+      .execute();
+    return (result.raw as { name: string }[])[0]?.name;
   }
 }

@@ -26,7 +26,7 @@ export class MetricsService {
     private readonly analytics: AnalyticsService,
   ) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'capsules_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'capsules_' });
     this.requests = new Counter({
       name: 'capsules_http_requests_total',
       help: 'HTTP requests answered, by method, route template and status',

@@ -26,7 +26,7 @@ describe('loadConfig', () => {
       EMBEDDED_POSTGRES_PORT: '6000',
       DB_POOL_SIZE: '20',
       DB_CONNECTION_TIMEOUT_MS: '2000',
-      DB_STATEMENT_TIMEOUT_MS: '0',
+      DB_STATEMENT_TIMEOUT_MS: '4000',
       MIGRATE_ON_BOOT: 'false',
       CORS_ORIGINS: 'https://a.example, https://b.example',
       BODY_LIMIT_BYTES: '2048',
@@ -50,7 +50,7 @@ describe('loadConfig', () => {
       embeddedPostgresPort: 6000,
       dbPoolSize: 20,
       dbConnectionTimeoutMs: 2000,
-      dbStatementTimeoutMs: 0,
+      dbStatementTimeoutMs: 4000,
       migrateOnBoot: false,
       corsOrigins: ['https://a.example', 'https://b.example'],
       bodyLimitBytes: 2048,
@@ -115,6 +115,13 @@ describe('loadConfig', () => {
         { stdoutIsTerminal: true },
       ).logFormat,
     ).toBe('json');
+  });
+
+  it('wants statements cancelled before their request times out', () => {
+    expect(() => loadConfig({ DB_STATEMENT_TIMEOUT_MS: '30000', REQUEST_TIMEOUT_MS: '30000' })).toThrow(
+      'DB_STATEMENT_TIMEOUT_MS (30000) must be above 0 and below REQUEST_TIMEOUT_MS (30000)',
+    );
+    expect(() => loadConfig({ DB_STATEMENT_TIMEOUT_MS: '0' })).toThrow('DB_STATEMENT_TIMEOUT_MS must be a whole number from 1');
   });
 
   it('tells loopback from other hosts', () => {

@@ -97,7 +97,7 @@ export function loadConfig(
     embeddedPostgresPort: read.int('EMBEDDED_POSTGRES_PORT', 54329, 1, 65535),
     dbPoolSize: read.int('DB_POOL_SIZE', 10, 1, 200),
     dbConnectionTimeoutMs: read.int('DB_CONNECTION_TIMEOUT_MS', 5000, 100, 120_000),
-    dbStatementTimeoutMs: read.int('DB_STATEMENT_TIMEOUT_MS', 15_000, 0, 3_600_000),
+    dbStatementTimeoutMs: read.int('DB_STATEMENT_TIMEOUT_MS', 15_000, 1, 3_600_000),
     migrateOnBoot: read.bool('MIGRATE_ON_BOOT', true),
     corsOrigins: read.list('CORS_ORIGINS', ['http://localhost:3000', 'http://localhost:3001']),
     bodyLimitBytes: read.int('BODY_LIMIT_BYTES', 65_536, 1024, 10_485_760),
@@ -123,6 +123,12 @@ export function loadConfig(
     requestTimeoutMs: read.int('REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
     shutdownDrainMs: read.int('SHUTDOWN_DRAIN_MS', 10_000, 0, 600_000),
   };
+  if (config.dbStatementTimeoutMs === 0 || config.dbStatementTimeoutMs >= config.requestTimeoutMs) {
+    problems.push(
+      `DB_STATEMENT_TIMEOUT_MS (${config.dbStatementTimeoutMs}) must be above 0 and below REQUEST_TIMEOUT_MS ` +
+        `(${config.requestTimeoutMs}), so a slow statement is cancelled before its request gives up`,
+    );
+  }
   const names = config.apiKeys.map((key) => key.name);
   const repeated = names.filter((name, i) => names.indexOf(name) !== i);
   if (repeated.length > 0)

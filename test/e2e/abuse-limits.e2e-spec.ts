@@ -1,0 +1,107 @@
+import { Client } from 'pg';
+import { FixedClock, hashApiKey } from '@app/common';
+import { createTestApp, type TestApp } from '../support/test-app';
+
+const KEY_A = 'key-a-0123456789abcdefghijklmnopqrs';
+const KEY_B = 'key-b-0123456789abcdefghijklmnopqrs';
+const KEYS = [
+  { name: 'runner-a', scope: 'write' as const, hash: hashApiKey(KEY_A) },
+  { name: 'runner-b', scope: 'write' as const, hash: hashApiKey(KEY_B) },
+];
+
+describe('rate limits', () => {
+  const clock = new FixedClock(new Date('2026-11-24T08:00:00Z'));
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ clock, config: { apiKeys: KEYS, rateLimitPerIp: 3, rateLimitPerKey: 2 } });
+  });
+  afterAll(() => t.close());
+
+  it('per key: the third request in a minute is 429 with Retry-After; another key is unaffected', async () => {
+    await t.http().get('/api/capsules').set('X-API-Key', KEY_A).expect(200);
+    await t.http().get('/api/capsules').set('X-API-Key', KEY_A).expect(200);
+    const res = await t.http().get('/api/capsules').set('X-API-Key', KEY_A).expect(429);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.headers['retry-after']).toBe('30');
+    expect(res.body).toMatchObject({ status: 429, code: 'RATE_LIMITED', retry_after: 30 });
+    await t.http().get('/api/capsules').set('X-API-Key', KEY_B).expect(200);
+  });
+
+  it('a refused write stores nothing', async () => {
+    await t
+      .http()
+      .post('/api/capsules')
+      .set('X-API-Key', KEY_A)
+      .send({ slug: 'x', title: 'x', kind: 'dispatch', mode: 'automated' })
+      .expect(429);
+    const [row] = await t.dataSource.query<{ n: number }[]>('SELECT count(*)::int AS n FROM capsules');
+    expect(row.n).toBe(0);
+  });
+
+  it('the budget refills with time', async () => {
+    clock.set('2026-11-24T08:00:30Z');
+    await t.http().get('/api/capsules').set('X-API-Key', KEY_A).expect(200);
+    await t.http().get('/api/capsules').set('X-API-Key', KEY_A).expect(429);
+  });
+
+  it('per address: callers without a good key share their address budget, bad keys included', async () => {
+    await t.http().get('/api/capsules').expect(401);
+    await t.http().get('/api/capsules').set('X-API-Key', 'not-a-key-0123456789abcdefghij').expect(401);
+    await t.http().get('/api/capsules').set('X-API-Key', 'not-a-key-9876543210abcdefghij').expect(401);
+    const res = await t.http().get('/api/capsules').set('X-API-Key', 'not-a-key-55555abcdefghij').expect(429);
+    expect(res.headers['retry-after']).toBe('20');
+    await t.http().get('/api/capsules').set('X-API-Key', KEY_B).expect(200);
+  });
+
+  it('probes are never rate limited', async () => {
+    for (let i = 0; i < 10; i++) {
+      await t.http().get('/health/live').expect(200);
+      await t.http().get('/health').expect(200);
+    }
+  });
+});
+
+describe('security headers and timeouts', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ config: { dbStatementTimeoutMs: 300 } });
+  });
+  afterAll(() => t.close());
+
+  it('answers carry helmet headers, errors included', async () => {
+    for (const res of [await t.http().get('/api/capsules').expect(200), await t.http().get('/nope').expect(404)]) {
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(res.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+      expect(res.headers['referrer-policy']).toBe('no-referrer');
+    }
+  });
+
+  it('a statement stuck behind a lock is cancelled: 503 with Retry-After, and nothing is written', async () => {
+    await t.http().post('/api/capsules').send({ slug: 'locked', title: 'L', kind: 'dispatch', mode: 'automated' });
+    const blocker = new Client({ connectionString: t.db.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE capsule_runs IN ACCESS EXCLUSIVE MODE');
+      const res = await t
+        .http()
+        .post('/api/capsules/run')
+        .send({ capsule_slug: 'locked', actor: 'cron', status: 'success' })
+        .timeout(10_000)
+        .expect(503);
+      expect(res.headers['retry-after']).toBeDefined();
+      expect(res.body).toMatchObject({ status: 503, code: 'DATABASE_UNAVAILABLE' });
+      expect(JSON.stringify(res.body)).not.toMatch(/canceling statement|timeout|57014|capsule_runs/);
+      await blocker.query('COMMIT');
+    } finally {
+      await blocker.end();
+    }
+    const [row] = await t.dataSource.query<{ n: number }[]>('SELECT count(*)::int AS n FROM capsule_runs');
+    expect(row.n).toBe(0);
+  });
+});

@@ -1,0 +1,117 @@
+import { Writable } from 'node:stream';
+import { Client } from 'pg';
+import { createLogger, hashApiKey } from '@app/common';
+import { registerCapsule } from '../support/fixtures';
+import { createTestApp, type TestApp } from '../support/test-app';
+
+const KEY = 'observer-0123456789abcdefghijklmnopq';
+
+/** Collects the JSON lines a logger writes. */
+class LineSink extends Writable {
+  readonly lines: Record<string, unknown>[] = [];
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) this.lines.push(JSON.parse(line));
+    done();
+  }
+}
+
+describe('request logs', () => {
+  const sink = new LineSink();
+  let t: TestApp;
+
+  beforeAll(async () => {
+    const logger = createLogger({ logLevel: 'info', logFormat: 'json' }, { service: 'test' }, sink);
+    t = await createTestApp({
+      logger,
+      config: { apiKeys: [{ name: 'observer', scope: 'admin', hash: hashApiKey(KEY) }], dbStatementTimeoutMs: 300 },
+    });
+  });
+  afterAll(() => t.close());
+
+  const requestLines = () => sink.lines.filter((line) => line.message === 'request completed');
+
+  it('writes one JSON line per request: method, route template, status, latency, request id, key name, severity', async () => {
+    await t.http().get('/api/capsules/nope').set('X-API-Key', KEY).set('X-Request-Id', 'trace-abc.1').expect(404);
+    const lines = requestLines().filter((line) => line.request_id === 'trace-abc.1');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      severity: 'INFO',
+      level: 'info',
+      method: 'GET',
+      route: '/api/capsules/:slug',
+      url: '/api/capsules/nope',
+      status: 404,
+      api_key: 'observer',
+      service: 'test',
+    });
+    expect(typeof lines[0].latency_ms).toBe('number');
+    expect(Date.parse(lines[0].time as string)).not.toBeNaN();
+  });
+
+  it('echoes a well-formed X-Request-Id and replaces a malformed one', async () => {
+    const echoed = await t.http().get('/health').set('X-Request-Id', 'abc-123').expect(200);
+    expect(echoed.headers['x-request-id']).toBe('abc-123');
+    const replaced = await t.http().get('/health').set('X-Request-Id', 'bad id with spaces').expect(200);
+    expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('labels unmatched paths as such, and never logs the key itself', async () => {
+    await t.http().get('/no/such/route').set('Authorization', `Bearer ${KEY}`).expect(404);
+    const line = requestLines().find((l) => l.url === '/no/such/route');
+    expect(line).toMatchObject({ route: 'unmatched', status: 404 });
+    expect(JSON.stringify(sink.lines)).not.toContain(KEY);
+  });
+
+  it('logs server errors at ERROR severity with the request id (a 503 from a cancelled statement)', async () => {
+    const blocker = new Client({ connectionString: t.db.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE capsules IN ACCESS EXCLUSIVE MODE');
+      await t
+        .http()
+        .get('/api/capsules')
+        .set('X-API-Key', KEY)
+        .set('X-Request-Id', 'down-1')
+        .timeout(10_000)
+        .expect(503);
+    } finally {
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+    }
+    const line = requestLines().find((l) => l.request_id === 'down-1');
+    expect(line).toMatchObject({ severity: 'ERROR', status: 503, route: '/api/capsules' });
+  });
+});
+
+describe('GET /metrics', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ config: { metricsPublic: true } });
+  });
+  afterAll(() => t.close());
+
+  it('exposes requests and latency by route template, the pool, runs by status and capsules by schedule state', async () => {
+    await registerCapsule(t, { slug: 'dawn-dispatch', schedule: '30 5 * * *' });
+    await registerCapsule(t, { slug: 'manual-one' });
+    await t.http().post('/api/capsules/run').send({ capsule_slug: 'dawn-dispatch', actor: 'cron', status: 'error' });
+    await t.http().get('/api/capsules/dawn-dispatch').expect(200);
+    const res = await t.http().get('/metrics').expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    const text = res.text;
+    expect(text).toContain('capsules_http_requests_total{method="GET",route="/api/capsules/:slug",status="200"} 1');
+    expect(text).toContain('capsules_http_requests_total{method="POST",route="/api/capsules",status="200"} 2');
+    expect(text).toMatch(
+      /capsules_http_request_duration_seconds_bucket\{le="0\.1",method="POST",route="\/api\/capsules\/run",status="200"\} 1/,
+    );
+    expect(text).toMatch(/capsules_db_pool_connections\{state="in_use"\} \d+/);
+    expect(text).toMatch(/capsules_db_pool_connections\{state="idle"\} \d+/);
+    expect(text).toMatch(/capsules_db_pool_connections\{state="waiting"\} 0/);
+    expect(text).toContain('capsules_runs{status="error"} 1');
+    expect(text).toContain('capsules_runs{status="success"} 0');
+    expect(text).toMatch(/capsules_scheduled\{state="(new|up|late|down)"\} 1/);
+    expect(text).toContain('capsules_process_resident_memory_bytes');
+    expect(text).not.toContain('/api/capsules/dawn-dispatch"');
+  });
+});
