@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import helmet from '@fastify/helmet';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { LogController } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { API_KEY_HEADER_SCHEME, BEARER_SCHEME } from '@app/auth';
@@ -23,13 +24,14 @@ export function createHttpAdapter(config: AppConfig, logger: PinoLogger): Fastif
   return new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
     requestIdHeader: false,
-    requestIdLogLabel: 'request_id',
+
     genReqId: (request: IncomingMessage) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     loggerInstance: logger,
-    disableRequestLogging: true,
+    // One line per request comes from the onResponse hook in configureApp (with the route template).
+    logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
     trustProxy: config.trustProxy,
     // The whole request (headers and body) must arrive within the request timeout (slow clients).
     requestTimeout: config.requestTimeoutMs,

@@ -121,7 +121,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DB_STATEMENT_TIMEOUT_MS: '30000', REQUEST_TIMEOUT_MS: '30000' })).toThrow(
       'DB_STATEMENT_TIMEOUT_MS (30000) must be above 0 and below REQUEST_TIMEOUT_MS (30000)',
     );
-    expect(() => loadConfig({ DB_STATEMENT_TIMEOUT_MS: '0' })).toThrow('DB_STATEMENT_TIMEOUT_MS must be a whole number from 1');
+    expect(() => loadConfig({ DB_STATEMENT_TIMEOUT_MS: '0' })).toThrow(
+      'DB_STATEMENT_TIMEOUT_MS must be a whole number from 1',
+    );
   });
 
   it('tells loopback from other hosts', () => {

@@ -1,0 +1,202 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import http from 'node:http';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { Client } from 'pg';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+/**
+ * The built server (`node dist/apps/api/src/main.js`, built by `npm test`'s
+ * pretest) as a real process: SIGTERM with requests in flight, and the
+ * refusal to start without keys.
+ */
+const MAIN = path.resolve(__dirname, '../../dist/apps/api/src/main.js');
+
+interface ServerProcess {
+  child: ChildProcess;
+  port: number;
+  lines: Record<string, unknown>[];
+  exited: Promise<number | null>;
+}
+
+/** A JSON log line, or the text of anything else the process printed. */
+function parseLine(text: string): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return { text };
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+async function startServer(env: Record<string, string>): Promise<ServerProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      PATH: process.env.PATH,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'info',
+      MIGRATE_ON_BOOT: 'false',
+      RATE_LIMIT_PER_IP: '0',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  let buffered = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    const parts = buffered.split('\n');
+    buffered = parts.pop() ?? '';
+    for (const part of parts.filter(Boolean)) lines.push(parseLine(part));
+  });
+  child.stderr.on('data', (chunk: Buffer) => lines.push({ stderr: chunk.toString('utf8') }));
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return { child, port, lines, exited };
+}
+
+async function until(condition: () => Promise<boolean> | boolean, what: string, attempts = 200): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+function request(
+  port: number,
+  method: string,
+  urlPath: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: urlPath,
+        agent: false,
+        headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : {} }));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+jest.setTimeout(60_000);
+
+describe('the server process', () => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db.drop());
+
+  it('on SIGTERM refuses new connections, finishes in-flight writes, and every acknowledged run is stored', async () => {
+    const server = await startServer({ DATABASE_URL: db.url, SHUTDOWN_DRAIN_MS: '20000', DB_POOL_SIZE: '30' });
+    try {
+      await until(() => server.lines.some((l) => String(l.message).includes('listening')), 'the server to listen');
+      const capsule = { slug: 'drain-me', title: 'Drain', kind: 'dispatch', mode: 'automated' };
+      expect((await request(server.port, 'POST', '/api/capsules', capsule)).status).toBe(200);
+
+      const blocker = new Client({ connectionString: db.url });
+      blocker.on('error', () => undefined);
+      await blocker.connect();
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE capsule_runs IN SHARE MODE'); // run inserts wait behind it
+      const inFlight = Array.from({ length: 20 }, (_, i) =>
+        request(server.port, 'POST', '/api/capsules/run', {
+          capsule_slug: 'drain-me',
+          actor: `w${i}`,
+          status: 'success',
+        }),
+      );
+      await until(async () => {
+        const { rows } = await blocker.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%capsule_runs%'`,
+        );
+        return rows[0].n === 20;
+      }, 'the 20 inserts to wait on the lock');
+
+      server.child.kill('SIGTERM');
+      await until(async () => {
+        try {
+          await request(server.port, 'GET', '/health/live');
+          return false;
+        } catch (error) {
+          return (error as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+        }
+      }, 'new connections to be refused');
+
+      await blocker.query('COMMIT');
+      await blocker.end();
+      const answers = await Promise.all(inFlight);
+      expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+      expect(await server.exited).toBe(0);
+
+      const check = new Client({ connectionString: db.url });
+      await check.connect();
+      try {
+        const ids = answers.map((a) => String(a.body.id));
+        const { rows } = await check.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM capsule_runs WHERE id = ANY($1::bigint[])',
+          [ids],
+        );
+        expect(rows[0].n).toBe(20);
+      } finally {
+        await check.end();
+      }
+      expect(server.lines.some((l) => String(l.message).startsWith('SIGTERM: shutting down'))).toBe(true);
+    } catch (error) {
+      process.stderr.write(`server output:\n${server.lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+      throw error;
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses to start in production without API keys (exit 2, says why)', async () => {
+    const server = await startServer({ DATABASE_URL: db.url, NODE_ENV: 'production', HOST: '0.0.0.0' });
+    const code = await server.exited;
+    if (code !== 2) process.stderr.write(JSON.stringify(server.lines, null, 1));
+    expect(code).toBe(2);
+    const refusal = server.lines.find((l) => String(l.message).startsWith('refusing to start without API keys'));
+    expect(refusal).toMatchObject({ severity: 'ERROR' });
+  });
+
+  it('starts with AUTH_DISABLED on a public host, and warns', async () => {
+    const server = await startServer({ DATABASE_URL: db.url, NODE_ENV: 'production', AUTH_DISABLED: 'true' });
+    try {
+      await until(() => server.lines.some((l) => String(l.message).includes('listening')), 'the server to listen');
+      const warning = server.lines.find((l) => String(l.message).startsWith('AUTH_DISABLED=true'));
+      expect(warning).toMatchObject({ severity: 'WARNING' });
+      expect((await request(server.port, 'GET', '/api/capsules')).status).toBe(200);
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
+});
