@@ -108,12 +108,13 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
 
 /** The OpenAPI document the app serves (also written to openapi.json by `npm run openapi`). */
 export function createOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
-  return SwaggerModule.createDocument(
+  const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle(`${SERVICE_NAME} API`)
       .setDescription(SERVICE_DESCRIPTION)
       .setVersion(SERVICE_VERSION)
+      .addServer('/', 'This server')
       .addBearerAuth(
         { type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer <key>`' },
         BEARER_SCHEME,
@@ -124,6 +125,14 @@ export function createOpenApiDocument(app: NestFastifyApplication): OpenAPIObjec
       )
       .build(),
   );
+  // Routes without a key requirement (probes, service info) say so explicitly: `security: []`.
+  for (const item of Object.values(document.paths)) {
+    for (const method of ['get', 'post', 'patch', 'delete'] as const) {
+      const operation = item[method];
+      if (operation && !operation.security) operation.security = [];
+    }
+  }
+  return document;
 }
 
 function setupOpenApi(app: NestFastifyApplication): OpenAPIObject {

@@ -19,7 +19,7 @@ import { RunResponseDto } from './dto/run-response.dto';
 import { RunsService } from './runs.service';
 import { ApiKeyAuth } from '@app/auth';
 
-const RUN_ID_PARAM = { name: 'id', example: 1234, description: 'Run id' };
+const RUN_ID_PARAM = { name: 'id', example: '1234', description: 'Run id (digits)' };
 const LIST_DESCRIPTION =
   'Ordered by started_at then id, both descending. Pages of 100 by default, at most 1000 (a larger limit is ' +
   'clamped); `Link: <…>; rel="next"` when more exist. An empty filter value is no filter.';

@@ -52,6 +52,8 @@ export class RecordRunDto {
   started_at?: string;
 
   @ApiPropertyOptional({
+    type: String,
+    nullable: true,
     example: '2026-11-24T06:00:12.500Z',
     format: 'date-time',
     description: 'For finished runs; default: now. Must not be before started_at; must be absent for running runs.',

@@ -1,0 +1,218 @@
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { Test } from 'supertest';
+import {
+  buildDataSourceOptions,
+  type EmbeddedPostgresServer,
+  runMigrations,
+  startEmbeddedPostgres,
+} from '@app/database';
+import { type AppOnUrl, createAppOnUrl } from '../support/app-on-url';
+
+/** Longest any one request may take before the test counts it as hung. */
+const REQUEST_LIMIT_MS = 15_000;
+const SLOW = 60_000;
+const SETTINGS = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' };
+
+/** Words of the driver or the server that must never reach a client. */
+const INTERNALS = /ECONNREFUSED|ECONNRESET|connect|terminat|\bpg\b|postgres|stack|\bat .+:\d+:\d+/i;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/**
+ * The database goes away under a running app and comes back: API calls answer
+ * a bounded 503 problem (never a hang, a 500 or driver text), readiness
+ * follows the database, liveness does not, and the app recovers without a
+ * restart. The shared test server serves every file at once, so this file
+ * stops and starts a PostgreSQL of its own.
+ */
+describe('database outage', () => {
+  // Under the checkout (not /tmp or /root): as root, the postgres OS user must reach the cluster.
+  const dataDir = path.resolve(__dirname, '../../.data', `test-outage-${randomBytes(4).toString('hex')}`);
+  let server: EmbeddedPostgresServer | undefined;
+  let t: AppOnUrl;
+  let running: number;
+  const before: number[] = [];
+
+  beforeAll(async () => {
+    server = await startEmbeddedPostgres({ dataDir, port: await freePort(), settings: SETTINGS });
+    await server.ensureDatabase('capsules');
+    await runMigrations(buildDataSourceOptions({ url: server.url('capsules') }));
+    t = await createAppOnUrl(server.url('capsules'), {
+      config: { dbPoolSize: 3, dbConnectionTimeoutMs: 1_000 },
+    });
+
+    await t
+      .http()
+      .post('/api/capsules')
+      .send({ slug: 'outage-a', title: 'Outage A', kind: 'dispatch', mode: 'automated' })
+      .expect(200);
+    for (const status of ['success', 'error']) {
+      const res = await t
+        .http()
+        .post('/api/capsules/run')
+        .send({ capsule_slug: 'outage-a', actor: 'cron', status })
+        .expect(200);
+      before.push(res.body.id);
+    }
+    const res = await t
+      .http()
+      .post('/api/capsules/run')
+      .send({ capsule_slug: 'outage-a', actor: 'cron', status: 'running' })
+      .expect(200);
+    running = res.body.id;
+    before.push(running);
+  }, SLOW);
+
+  afterAll(async () => {
+    await t?.close();
+    await server?.stop().catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(`${dataDir}.password`, { force: true });
+  }, SLOW);
+
+  async function runIds(): Promise<number[]> {
+    const res = await t.http().get('/api/capsules/runs?limit=1000').timeout(REQUEST_LIMIT_MS).expect(200);
+    return res.body.map((r: { id: number }) => r.id).sort((a: number, b: number) => a - b);
+  }
+
+  describe('while the database is down', () => {
+    beforeAll(async () => {
+      await server!.stop();
+    }, SLOW);
+
+    const calls: [string, (t: AppOnUrl) => Test][] = [
+      [
+        'POST /api/capsules',
+        (t) =>
+          t
+            .http()
+            .post('/api/capsules')
+            .send({ slug: 'outage-new', title: 'New', kind: 'dispatch', mode: 'automated' }),
+      ],
+      [
+        'POST /api/capsules/run',
+        (t) => t.http().post('/api/capsules/run').send({ capsule_slug: 'outage-a', actor: 'cron' }),
+      ],
+      [
+        'POST /api/capsules/run (idempotent)',
+        (t) =>
+          t
+            .http()
+            .post('/api/capsules/run')
+            .set('Idempotency-Key', 'during-outage')
+            .send({ capsule_slug: 'outage-a', actor: 'cron' }),
+      ],
+      [
+        'PATCH /api/capsules/runs/:id',
+        (t) => t.http().patch(`/api/capsules/runs/${running}`).send({ status: 'success' }),
+      ],
+      ['GET /api/capsules', (t) => t.http().get('/api/capsules')],
+      ['GET /api/capsules/:slug', (t) => t.http().get('/api/capsules/outage-a')],
+      ['GET /api/capsules/runs', (t) => t.http().get('/api/capsules/runs')],
+      ['GET /api/capsules/runs/:id', (t) => t.http().get(`/api/capsules/runs/${running}`)],
+      ['GET /api/capsules/performance', (t) => t.http().get('/api/capsules/performance')],
+      ['GET /api/capsules/scheduled', (t) => t.http().get('/api/capsules/scheduled')],
+    ];
+
+    it.each(calls)(
+      '%s answers a 503 problem with Retry-After and no driver text',
+      async (_label, call) => {
+        const res = await call(t).timeout(REQUEST_LIMIT_MS);
+        expect({ status: res.status, body: res.body }).toMatchObject({ status: 503 });
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(res.headers['retry-after']).toMatch(/^\d+$/);
+        expect(res.body).toEqual({
+          type: 'urn:capsules:problem:database-unavailable',
+          title: 'Service Unavailable',
+          status: 503,
+          detail: expect.any(String),
+          code: 'DATABASE_UNAVAILABLE',
+          instance: expect.any(String),
+          request_id: expect.any(String),
+        });
+        expect(res.text).not.toMatch(INTERNALS);
+      },
+      SLOW,
+    );
+
+    it(
+      'GET /health/ready answers 503 with the database down',
+      async () => {
+        const res = await t.http().get('/health/ready').timeout(REQUEST_LIMIT_MS);
+        expect(res.status).toBe(503);
+        expect(res.body).toMatchObject({ status: 'error', error: { database: { status: 'down' } } });
+      },
+      SLOW,
+    );
+
+    it.each(['/health/live', '/health', '/api/health', '/'])(
+      'GET %s still answers 200',
+      async (probe) => {
+        await t.http().get(probe).timeout(REQUEST_LIMIT_MS).expect(200);
+      },
+      SLOW,
+    );
+  });
+
+  describe('when the database returns', () => {
+    beforeAll(async () => {
+      const port = server!.port;
+      server = await startEmbeddedPostgres({ dataDir, port, settings: SETTINGS });
+      // The app keeps its URL: the cluster must come back where it was.
+      expect(server.port).toBe(port);
+    }, SLOW);
+
+    it(
+      'GET /health/ready is 200 again, without restarting the app',
+      async () => {
+        let status = 0;
+        for (let attempt = 0; attempt < 50 && status !== 200; attempt++) {
+          if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+          status = (await t.http().get('/health/ready').timeout(REQUEST_LIMIT_MS)).status;
+        }
+        expect(status).toBe(200);
+      },
+      SLOW,
+    );
+
+    it('kept every run written before the outage and none of the writes tried during it', async () => {
+      expect(await runIds()).toEqual(before);
+      await t.http().get('/api/capsules/outage-new').timeout(REQUEST_LIMIT_MS).expect(404);
+      const run = await t.http().get(`/api/capsules/runs/${running}`).timeout(REQUEST_LIMIT_MS).expect(200);
+      expect(run.body.status).toBe('running');
+    });
+
+    it('records runs and finishes them again', async () => {
+      const res = await t
+        .http()
+        .post('/api/capsules/run')
+        .send({ capsule_slug: 'outage-a', actor: 'cron' })
+        .timeout(REQUEST_LIMIT_MS)
+        .expect(200);
+      expect(await runIds()).toEqual([...before, res.body.id]);
+      const finished = await t
+        .http()
+        .patch(`/api/capsules/runs/${running}`)
+        .send({ status: 'success' })
+        .timeout(REQUEST_LIMIT_MS)
+        .expect(200);
+      expect(finished.body.status).toBe('success');
+      const performance = await t.http().get('/api/capsules/performance').timeout(REQUEST_LIMIT_MS).expect(200);
+      expect(performance.body).toEqual([
+        expect.objectContaining({ capsule_slug: 'outage-a', total_runs: 4, successful_runs: 3, failed_runs: 1 }),
+      ]);
+    });
+  });
+});
