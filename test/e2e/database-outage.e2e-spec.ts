@@ -152,7 +152,11 @@ describe('database outage', () => {
       async () => {
         const res = await t.http().get('/health/ready').timeout(REQUEST_LIMIT_MS);
         expect(res.status).toBe(503);
-        expect(res.body).toMatchObject({ status: 'error', error: { database: { status: 'down' } } });
+        expect(res.body).toMatchObject({
+          status: 'error',
+          error: { database: { status: 'down', message: 'database unreachable' } },
+        });
+        expect(res.text).not.toMatch(INTERNALS);
       },
       SLOW,
     );

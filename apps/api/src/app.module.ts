@@ -6,7 +6,7 @@ import { AnalyticsModule } from '@app/analytics';
 import { AuthModule } from '@app/auth';
 import { CapsulesModule } from '@app/capsules';
 import { type AppConfig, type Clock, CommonModule } from '@app/common';
-import { buildDataSourceOptions } from '@app/database';
+import { buildDataSourceOptions, PinoTypeOrmLogger } from '@app/database';
 import { RunsModule } from '@app/runs';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -38,6 +38,7 @@ export class AppModule {
             statementTimeoutMs: config.dbStatementTimeoutMs,
           }),
           autoLoadEntities: true,
+          logger: new PinoTypeOrmLogger(logger),
           retryAttempts: config.nodeEnv === 'test' ? 0 : 10,
           retryDelay: 2_000,
         }),
