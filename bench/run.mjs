@@ -10,6 +10,7 @@
 // Environment: BENCH_DURATION (seconds per scenario, default 10),
 // BENCH_CONNECTIONS (default 64), BENCH_LARGE_RUNS (default 10000000).
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -58,9 +59,11 @@ function startProcess(name, args, env) {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Only the tail is kept (the service logs a line per request).
   let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
+  const keep = (d) => (output = (output + d).slice(-4000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   child.on('exit', (code) => {
     if (code && code !== 0) log(`${name} exited with ${code}:\n${output.slice(-2000)}`);
   });
@@ -111,7 +114,7 @@ async function measure(label, pid, options) {
   await drained(options.url);
   let maxRss = rssMb(pid);
   const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMb(pid))), 250);
-  const result = await autocannon({ connections: CONNECTIONS, duration: DURATION, ...options });
+  const result = await autocannon({ connections: CONNECTIONS, duration: DURATION, headers: AUTH, ...options });
   clearInterval(sampler);
   const row = {
     label,
@@ -125,6 +128,10 @@ async function measure(label, pid, options) {
   return row;
 }
 
+/** The service runs as in production: keys required, the benchmark sends one (rate limits off: one client). */
+const BENCH_KEY = `bench-${randomBytes(24).toString('hex')}`;
+const AUTH = { authorization: `Bearer ${BENCH_KEY}` };
+
 const slugOf = (i) => `bench-capsule-${String(i).padStart(4, '0')}`;
 const randomSlug = () => slugOf(Math.floor(Math.random() * CAPSULES));
 let keyCounter = 0;
@@ -137,7 +144,7 @@ function postRun(base, withKeys) {
       {
         method: 'POST',
         path: '/api/capsules/run',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...AUTH },
         setupRequest: (req) => {
           const body = { capsule_slug: randomSlug(), actor: 'bench', status: 'success' };
           if (withKeys) {
@@ -166,7 +173,7 @@ async function unloaded(base, path, times = 15) {
   const samples = [];
   for (let i = 0; i < times; i++) {
     const start = process.hrtime.bigint();
-    const res = await fetch(`${base}${path}`);
+    const res = await fetch(`${base}${path}`, { headers: AUTH });
     await res.arrayBuffer();
     if (!res.ok) throw new Error(`${path} answered ${res.status}`);
     samples.push(Number(process.hrtime.bigint() - start) / 1e6);
@@ -243,8 +250,12 @@ async function main() {
     const env = {
       DATABASE_URL: url,
       HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
       MIGRATE_ON_BOOT: 'false',
+      API_KEYS: `bench:write:${BENCH_KEY}`,
+      RATE_LIMIT_PER_IP: '0',
+      RATE_LIMIT_PER_KEY: '0',
       DB_POOL_SIZE: String(POOL_SIZE),
     };
     // Started as `npm start` starts it (the same V8 heap cap).
@@ -356,7 +367,7 @@ async function main() {
               ...req,
               method: 'POST',
               path: '/api/capsules/run',
-              headers: { 'content-type': 'application/json' },
+              headers: { 'content-type': 'application/json', ...AUTH },
               body: JSON.stringify({ capsule_slug: randomSlug(), actor: 'bench', status: 'success' }),
             };
           },
