@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { OPENAPI_FILE, serializeOpenApi } from '../../apps/api/src/openapi-file';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 interface Schema {
@@ -23,6 +26,26 @@ describe('OpenAPI document', () => {
 
   afterAll(async () => {
     await t.close();
+  });
+
+  it('is what the committed openapi.json holds (run `npm run openapi` and commit after a change)', async () => {
+    const served = await t.http().get('/openapi.json').expect(200);
+    const committed = readFileSync(path.resolve(__dirname, '../..', OPENAPI_FILE), 'utf8');
+    expect(committed).toBe(serializeOpenApi(served.body));
+  });
+
+  it('marks public routes `security: []` and key routes with both schemes', () => {
+    const ops = spec.paths as unknown as Record<string, Record<string, { security?: unknown[] }>>;
+    expect(ops['/health/ready'].get.security).toEqual([]);
+    expect(ops['/'].get.security).toEqual([]);
+    expect(ops['/api/capsules'].post.security).toEqual(expect.arrayContaining([{ bearer: [] }, { 'api-key': [] }]));
+    expect(ops['/api/capsules/{slug}'].delete.security).toEqual(expect.arrayContaining([{ bearer: [] }]));
+    for (const [route, item] of Object.entries(ops)) {
+      for (const operation of Object.values(item)) {
+        const isPublic = ['/', '/health', '/api/health', '/health/live', '/health/ready'].includes(route);
+        expect([route, (operation.security ?? []).length > 0]).toEqual([route, !isPublic]);
+      }
+    }
   });
 
   it('is the same at /openapi.json and /api/openapi.json', async () => {
