@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
+import { UnsupportedMediaTypeException } from '@nestjs/common';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import helmet from '@fastify/helmet';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
@@ -9,6 +11,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { API_KEY_HEADER_SCHEME, BEARER_SCHEME } from '@app/auth';
 import {
   type AppConfig,
+  plainProblem,
   ProblemDetailsFilter,
   RequestTimeoutInterceptor,
   RequestValidationPipe,
@@ -33,6 +36,46 @@ export function createHttpAdapter(config: AppConfig, logger: PinoLogger): Fastif
     // One line per request comes from the onResponse hook in configureApp (with the route template).
     logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
     trustProxy: config.trustProxy,
+    // Slugs are up to 120 characters; the router's default (100) answered a valid slug 414.
+    routerOptions: { maxParamLength: 500 },
+    // The router rejects a malformed URL (400) or an over-long parameter (414) before any hook or
+    // Nest filter runs: answer those as problem+json with the request id, like every other error.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const status = error.statusCode ?? 400;
+      const detail =
+        status === 414
+          ? 'A path parameter is longer than the limit'
+          : 'The request URL is malformed (bad percent-encoding)';
+      void reply
+        .status(status)
+        .header('x-request-id', request.id)
+        .header('content-type', 'application/problem+json; charset=utf-8')
+        .send(
+          JSON.stringify({
+            ...plainProblem(status, detail, { code: error.code.replace(/^FST_ERR_/, '') }),
+            instance: request.url.split('?')[0],
+            request_id: request.id,
+          }),
+        );
+    },
+    // Errors of the HTTP parser itself (a request line or headers over the limit: 431, garbage: 400).
+    clientErrorHandler: (error: Error & { code?: string }, socket) => {
+      if (!socket.writable) return;
+      const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      const id = randomUUID();
+      const body = JSON.stringify({
+        ...plainProblem(
+          status,
+          status === 431 ? 'The request line or headers are larger than the limit' : 'Malformed HTTP request',
+        ),
+        request_id: id,
+      });
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n` +
+          `Content-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+          `X-Request-Id: ${id}\r\n\r\n${body}`,
+      );
+    },
     // The whole request (headers and body) must arrive within the request timeout (slow clients).
     requestTimeout: config.requestTimeoutMs,
     return503OnClosing: true,
@@ -50,6 +93,11 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   app.useLogger(app.get(Logger));
   // JSON only: any other body (text/plain included, which Fastify parses by default) is a 415.
   fastify.removeContentTypeParser(['text/plain']);
+  // Nest would add a form parser at init: a form post is the one body a browser sends cross-site
+  // without a CORS preflight, so it must not register or run anything (415, like any non-JSON body).
+  app.useBodyParser('application/x-www-form-urlencoded', {}, (_request, _body, done) =>
+    done(new UnsupportedMediaTypeException(), undefined),
+  );
   fastify.decorateRequest('principal', null);
   const routes = new RouteRegistry();
   fastify.addHook('onRoute', (route) => routes.add(route.url, route.method));

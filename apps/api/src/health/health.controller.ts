@@ -97,9 +97,9 @@ export class HealthController {
     try {
       return await check();
     } catch (error) {
-      if (isDatabaseUnavailable(error)) throw new Error('database unreachable');
+      if (isDatabaseUnavailable(error)) throw new Error('database unreachable', { cause: error });
       if (error instanceof Error && /^\d+ pending: /.test(error.message)) throw error;
-      throw new Error('check failed');
+      throw new Error('check failed', { cause: error });
     }
   }
 }
