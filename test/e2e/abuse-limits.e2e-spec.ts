@@ -105,3 +105,31 @@ describe('security headers and timeouts', () => {
     expect(row.n).toBe(0);
   });
 });
+
+describe('request timeout', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    // A statement timeout above the request timeout (the config forbids it) to reach the last resort.
+    t = await createTestApp({ config: { requestTimeoutMs: 1000, dbStatementTimeoutMs: 20_000 } });
+  });
+  afterAll(() => t.close());
+
+  it('a request still unanswered after REQUEST_TIMEOUT_MS is a 503 REQUEST_TIMEOUT problem', async () => {
+    const blocker = new Client({ connectionString: t.db.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE capsules IN ACCESS EXCLUSIVE MODE');
+      const res = await t.http().get('/api/capsules').set('X-Request-Id', 'slow-1').timeout(10_000).expect(503);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.body).toMatchObject({ status: 503, code: 'REQUEST_TIMEOUT', request_id: 'slow-1' });
+    } finally {
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+    }
+    await t.http().get('/api/capsules').expect(200);
+  });
+});

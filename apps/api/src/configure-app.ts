@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import { UnsupportedMediaTypeException } from '@nestjs/common';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import helmet from '@fastify/helmet';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { LogController } from 'fastify';
@@ -13,9 +12,10 @@ import {
   type AppConfig,
   plainProblem,
   ProblemDetailsFilter,
-  RequestTimeoutInterceptor,
   RequestValidationPipe,
   RouteRegistry,
+  securityHeaders,
+  startDeadline,
 } from '@app/common';
 import { MetricsService } from './metrics/metrics.service';
 import { SERVICE_DESCRIPTION, SERVICE_NAME, SERVICE_VERSION } from './service-info';
@@ -82,6 +82,21 @@ export function createHttpAdapter(config: AppConfig, logger: PinoLogger): Fastif
   });
 }
 
+/** helmet's headers: Swagger UI (/docs) loads its own scripts and styles and inline styles; nothing else serves HTML. */
+const HELMET_OPTIONS = {
+  contentSecurityPolicy: {
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+  },
+  crossOriginResourcePolicy: { policy: 'same-site' as const },
+};
+
 /**
  * Everything about the HTTP surface that is not a route: security headers,
  * validation, errors, CORS, request ids, the request log line and metrics,
@@ -99,16 +114,21 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     done(new UnsupportedMediaTypeException(), undefined),
   );
   fastify.decorateRequest('principal', null);
+  fastify.decorateRequest('deadline', null);
   const routes = new RouteRegistry();
   fastify.addHook('onRoute', (route) => routes.add(route.url, route.method));
-  // Set as the request arrives (a synchronous hook: no promise per request); every answer carries it.
+  const headers = securityHeaders(HELMET_OPTIONS);
+  // Set as the request arrives (a synchronous hook: no promise per request); every answer, errors
+  // included, carries the request id and helmet's headers, and is bounded by REQUEST_TIMEOUT_MS.
   fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.header('x-request-id', request.id);
+    void reply.header('x-request-id', request.id).headers(headers);
+    request.deadline = startDeadline(request, reply, config.requestTimeoutMs);
     done();
   });
   const metrics = app.get(MetricsService);
   // One log line and one metrics observation per answered request, labelled by route template.
   fastify.addHook('onResponse', (request, reply, done) => {
+    clearTimeout(request.deadline ?? undefined);
     const route = request.routeOptions.url ?? 'unmatched';
     const status = reply.statusCode;
     metrics.observe(request.method, route, status, reply.elapsedTime / 1000);
@@ -126,24 +146,9 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     );
     done();
   });
-  await app.register(helmet, {
-    // Swagger UI (/docs) loads its own scripts and styles and inline styles; nothing else serves HTML.
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-      },
-    },
-    crossOriginResourcePolicy: { policy: 'same-site' },
-  });
 
   app.useGlobalPipes(new RequestValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter(routes));
-  app.useGlobalInterceptors(new RequestTimeoutInterceptor(config.requestTimeoutMs));
   app.enableCors({
     origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
     methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
