@@ -43,7 +43,7 @@ export async function createAppOnUrl(databaseUrl: string, options: AppOnUrlOptio
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config, logger), {
     logger: false,
   });
-  await configureApp(app, config);
+  configureApp(app, config);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return {

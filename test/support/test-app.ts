@@ -40,7 +40,7 @@ export async function createTestApp(
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config, logger), {
     logger: false,
   });
-  await configureApp(app, config);
+  configureApp(app, config);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return {

@@ -103,7 +103,7 @@ const HELMET_OPTIONS = {
  * and the OpenAPI document. main.ts and the tests share it, so the tests
  * exercise exactly what production serves.
  */
-export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<OpenAPIObject> {
+export function configureApp(app: NestFastifyApplication, config: AppConfig): OpenAPIObject {
   const fastify = app.getHttpAdapter().getInstance();
   app.useLogger(app.get(Logger));
   // JSON only: any other body (text/plain included, which Fastify parses by default) is a 415.

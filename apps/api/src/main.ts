@@ -83,7 +83,7 @@ async function bootstrap(): Promise<void> {
       createHttpAdapter(config, logger),
       { bufferLogs: true },
     );
-    await configureApp(app, config);
+    configureApp(app, config);
     const verdict = authStartupVerdict(config, await app.get(ApiKeysService).countDatabaseKeys());
     log[verdict.level](verdict.message);
     if (!verdict.start) return void (await stop('no API keys', 2));

@@ -20,7 +20,7 @@ runCommand('OpenAPI', async ({ config, databaseUrl, logger }) => {
     { logger: false },
   );
   try {
-    const document = await configureApp(app, config);
+    const document = configureApp(app, config);
     writeFileSync(OPENAPI_FILE, serializeOpenApi(document));
     logger.log(`wrote ${OPENAPI_FILE} (${Object.keys(document.paths).length} paths)`);
   } finally {
