@@ -62,6 +62,23 @@ describe('rate limits', () => {
   });
 });
 
+describe('rate limits behind a proxy (TRUST_PROXY=1)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ config: { apiKeys: KEYS, rateLimitPerIp: 2, trustProxy: 1 } });
+  });
+  afterAll(() => t.close());
+
+  it('counts the address the proxy appended; addresses the client wrote before it change nothing', async () => {
+    const via = (forwarded: string) => t.http().get('/api/capsules').set('X-Forwarded-For', forwarded);
+    await via('1.1.1.1, 203.0.113.9').expect(401);
+    await via('2.2.2.2, 203.0.113.9').expect(401);
+    await via('3.3.3.3, 203.0.113.9').expect(429);
+    await via('203.0.113.10').expect(401);
+  });
+});
+
 describe('security headers and timeouts', () => {
   let t: TestApp;
 

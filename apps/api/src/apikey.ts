@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeysService, AuthModule } from '@app/auth';
-import { API_KEY_SCOPES, type ApiKeyScope, type AppConfig, CommonModule, RequestValidationError } from '@app/common';
+import { type ApiKeyScope, type AppConfig, CommonModule, RequestValidationError } from '@app/common';
 import { buildDataSourceOptions, runMigrations } from '@app/database';
 import { runCommand, UsageError } from './command';
 
@@ -27,7 +27,6 @@ runCommand('ApiKey', async ({ config, databaseUrl }) => {
     if (command === 'create') {
       const name = flag(args, '--name');
       const scope = flag(args, '--scope') as ApiKeyScope;
-      if (!API_KEY_SCOPES.includes(scope)) throw new UsageError(`--scope must be read, write or admin\n${USAGE}`);
       const { id, key } = await keys.create(name, scope).catch((error: unknown) => {
         throw error instanceof RequestValidationError
           ? new UsageError(error.errors.map((e) => e.message).join('; '))

@@ -35,7 +35,7 @@ export function createHttpAdapter(config: AppConfig, logger: PinoLogger): Fastif
     loggerInstance: logger,
     // One line per request comes from the onResponse hook in configureApp (with the route template).
     logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
-    trustProxy: config.trustProxy,
+    trustProxy: trustedProxies(config.trustProxy),
     // Slugs are up to 120 characters; the router's default (100) answered a valid slug 414.
     routerOptions: { maxParamLength: 500 },
     // The router rejects a malformed URL (400) or an over-long parameter (414) before any hook or
@@ -80,6 +80,17 @@ export function createHttpAdapter(config: AppConfig, logger: PinoLogger): Fastif
     requestTimeout: config.requestTimeoutMs,
     return503OnClosing: true,
   });
+}
+
+/**
+ * TRUST_PROXY as Fastify wants it. A hop count N trusts the socket peer and the N-1 entries
+ * before it from the right of X-Forwarded-For (a function: Fastify's own number form kept the
+ * socket address here), so the client address is the entry our outermost proxy appended.
+ */
+function trustedProxies(
+  trust: AppConfig['trustProxy'],
+): false | string[] | ((address: string, hop: number) => boolean) {
+  return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
 }
 
 /** helmet's headers: Swagger UI (/docs) loads its own scripts and styles and inline styles; nothing else serves HTML. */

@@ -12,8 +12,10 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 /**
  * Every route's gate, in this order: who is calling (a key from
  * `Authorization: Bearer` or `X-API-Key`, checked even where none is needed,
- * so writes record it), the caller's rate limit (per key when the key is
- * good, else per client address), then the scope the route needs. Without
+ * so writes record it; a key that needs a database read is only looked up
+ * while the caller's address is within its limit), the caller's rate limit
+ * (per key when the key is good, else per client address), then the scope
+ * the route needs. Without
  * any key configured, only the local setup (loopback, not production) lets
  * anonymous callers through; AUTH_DISABLED lets everyone through.
  */
@@ -45,7 +47,13 @@ export class ApiKeyGuard implements CanActivate {
     const needed: ApiKeyScope = access === 'metrics' ? 'read' : access;
 
     const presented = presentedKey(request);
-    const principal = presented === undefined ? undefined : await this.keys.authenticate(presented);
+    const principal =
+      presented === undefined
+        ? undefined
+        : await this.keys.authenticate(presented, () => {
+            const wait = this.perAddress.peek(request.ip);
+            if (wait > 0) throw new TooManyRequestsError('address', wait);
+          });
     const wait = principal ? this.perKey.take(principal.name) : this.perAddress.take(request.ip);
     if (wait > 0) throw new TooManyRequestsError(principal ? 'key' : 'address', wait);
     if (presented !== undefined && !principal) {

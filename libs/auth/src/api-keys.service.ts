@@ -2,6 +2,8 @@ import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   API_KEY_NAME,
+  API_KEY_NAME_RULE,
+  API_KEY_SCOPES,
   APP_CONFIG,
   type ApiKeyScope,
   type AppConfig,
@@ -61,7 +63,12 @@ export class ApiKeysService {
     private readonly clock: Clock,
   ) {}
 
-  async authenticate(presented: string): Promise<Principal | undefined> {
+  /**
+   * The principal of a presented key, or undefined. `beforeLookup` runs just before a database
+   * read (a key id not cached): the guard refuses callers over their rate limit there, so guessed
+   * keys cannot turn into database load.
+   */
+  async authenticate(presented: string, beforeLookup?: () => void): Promise<Principal | undefined> {
     const hash = hashApiKey(presented);
     let found: Principal | undefined;
     for (const key of this.config.apiKeys) {
@@ -70,7 +77,7 @@ export class ApiKeysService {
     if (found) return found;
     const id = databaseKeyId(presented);
     if (id === undefined) return undefined;
-    const row = await this.cachedRow(id);
+    const row = await this.cachedRow(id, beforeLookup);
     return row && timingSafeEqual(hash, row.hash) ? { name: row.name, scope: row.scope } : undefined;
   }
 
@@ -93,12 +100,9 @@ export class ApiKeysService {
   async create(name: string, scope: ApiKeyScope): Promise<{ id: string; key: string }> {
     const errors = [];
     if (!API_KEY_NAME.test(name)) {
-      errors.push({
-        field: 'name',
-        message: 'name must be 1-100 letters, digits or . _ @ - (starting with a letter or digit)',
-      });
+      errors.push({ field: 'name', message: `name must be ${API_KEY_NAME_RULE}` });
     }
-    if (!(['read', 'write', 'admin'] as string[]).includes(scope)) {
+    if (!(API_KEY_SCOPES as readonly string[]).includes(scope)) {
       errors.push({ field: 'scope', message: 'scope must be read, write or admin' });
     }
     if (this.config.apiKeys.some((key) => key.name === name)) {
@@ -128,13 +132,16 @@ export class ApiKeysService {
     return this.keys.revoke(nameOrId);
   }
 
-  private async cachedRow(id: string) {
+  private async cachedRow(id: string, beforeLookup?: () => void) {
     const now = this.clock.now().getTime();
     const hit = this.rows.get(id);
     if (hit && hit.until > now) return hit.value;
+    beforeLookup?.();
     const row = await this.keys.findById(id);
     const value = row && !row.revoked_at ? { name: row.name, scope: row.scope, hash: row.key_hash } : null;
-    if (this.rows.size >= CACHE_LIMIT) this.rows.clear();
+    this.rows.delete(id);
+    // Oldest entry out first (a map keeps insertion order), so a flood of unknown ids cannot flush good keys at once.
+    if (this.rows.size >= CACHE_LIMIT) this.rows.delete(this.rows.keys().next().value as string);
     this.rows.set(id, { value, until: now + KEY_CACHE_TTL_MS });
     return value;
   }

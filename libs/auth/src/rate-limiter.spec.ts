@@ -32,6 +32,29 @@ describe('RateLimiter', () => {
     expect(limiter.size).toBe(0);
   });
 
+  it('peeks without taking', () => {
+    const limiter = new RateLimiter(2, new FixedClock(start));
+    expect(limiter.peek('a')).toBe(0);
+    limiter.take('a');
+    limiter.take('a');
+    expect(limiter.peek('a')).toBe(30);
+    expect(limiter.peek('a')).toBe(30);
+    expect(limiter.take('a')).toBe(30);
+  });
+
+  it('a flood of new callers evicts the least recently seen, not an active caller', () => {
+    const clock = new FixedClock(start);
+    const limiter = new RateLimiter(2, clock);
+    limiter.take('active');
+    limiter.take('active');
+    for (let i = 0; i < 60_000; i++) {
+      limiter.take(`flood-${i}`);
+      if (i % 1000 === 0) expect(limiter.take('active')).toBeGreaterThan(0); // still seen, still limited
+    }
+    expect(limiter.size).toBeLessThanOrEqual(50_000);
+    expect(limiter.take('active')).toBeGreaterThan(0);
+  });
+
   it('forgets refilled callers when it holds too many', () => {
     const clock = new FixedClock(start);
     const limiter = new RateLimiter(10, clock);

@@ -5,7 +5,7 @@ interface Bucket {
   at: number;
 }
 
-/** Buckets kept before idle ones (refilled to the brim) are swept. */
+/** Buckets kept before idle ones (refilled to the brim) are swept, then the least recently seen. */
 const SWEEP_AT = 50_000;
 
 /**
@@ -33,27 +33,52 @@ export class RateLimiter {
     if (bucket === undefined) {
       if (this.buckets.size >= SWEEP_AT) this.sweep(now);
       bucket = { tokens: this.perMinute, at: now };
-      this.buckets.set(caller, bucket);
     } else {
-      bucket.tokens = Math.min(this.perMinute, bucket.tokens + Math.max(0, now - bucket.at) * this.perMs);
+      bucket.tokens = this.refilled(bucket, now);
       bucket.at = now;
+      this.buckets.delete(caller); // re-inserted below: the map's order is least recently seen first
     }
+    this.buckets.set(caller, bucket);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
       return 0;
     }
-    return Math.max(1, Math.ceil((1 - bucket.tokens) / this.perMs / 1000));
+    return this.waitFor(bucket.tokens);
+  }
+
+  /** What `take` would answer, without taking anything (0: a request would be allowed). */
+  peek(caller: string): number {
+    const bucket = this.perMinute === 0 ? undefined : this.buckets.get(caller);
+    if (bucket === undefined) return 0;
+    const tokens = this.refilled(bucket, this.clock.now().getTime());
+    return tokens >= 1 ? 0 : this.waitFor(tokens);
+  }
+
+  private refilled(bucket: Bucket, now: number): number {
+    return Math.min(this.perMinute, bucket.tokens + Math.max(0, now - bucket.at) * this.perMs);
+  }
+
+  private waitFor(tokens: number): number {
+    return Math.max(1, Math.ceil((1 - tokens) / this.perMs / 1000));
   }
 
   get size(): number {
     return this.buckets.size;
   }
 
-  /** Forgets callers whose bucket has refilled (they would start full anyway); all of them if none has. */
+  /**
+   * Forgets callers whose bucket has refilled (they would start full anyway); if that frees too
+   * little, the least recently seen tenth, so a flood of new callers cannot reset active ones.
+   */
   private sweep(now: number): void {
     for (const [caller, bucket] of this.buckets) {
-      if (bucket.tokens + (now - bucket.at) * this.perMs >= this.perMinute) this.buckets.delete(caller);
+      if (this.refilled(bucket, now) >= this.perMinute) this.buckets.delete(caller);
     }
-    if (this.buckets.size >= SWEEP_AT) this.buckets.clear();
+    if (this.buckets.size < SWEEP_AT * 0.9) return;
+    let evict = this.buckets.size - Math.floor(SWEEP_AT * 0.9);
+    for (const caller of this.buckets.keys()) {
+      if (evict-- <= 0) break;
+      this.buckets.delete(caller);
+    }
   }
 }

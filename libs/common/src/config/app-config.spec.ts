@@ -35,7 +35,7 @@ describe('loadConfig', () => {
       API_KEYS: 'ci-runner:write:0123456789abcdef0123456789abcdef, dash:read:fedcba9876543210fedcba9876543210',
       AUTH_DISABLED: 'false',
       METRICS_PUBLIC: 'true',
-      TRUST_PROXY: 'true',
+      TRUST_PROXY: '1',
       RATE_LIMIT_PER_IP: '100',
       RATE_LIMIT_PER_KEY: '0',
       REQUEST_TIMEOUT_MS: '5000',
@@ -62,7 +62,7 @@ describe('loadConfig', () => {
       ],
       authDisabled: false,
       metricsPublic: true,
-      trustProxy: true,
+      trustProxy: 1,
       rateLimitPerIp: 100,
       rateLimitPerKey: 0,
       requestTimeoutMs: 5000,
@@ -124,6 +124,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DB_STATEMENT_TIMEOUT_MS: '0' })).toThrow(
       'DB_STATEMENT_TIMEOUT_MS must be a whole number from 1',
     );
+  });
+
+  it('trusts proxies by hop count or address, never blindly', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1']);
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow('"true" would let any client choose its address');
+    expect(() => loadConfig({ TRUST_PROXY: 'proxy.internal' })).toThrow('TRUST_PROXY must be false');
   });
 
   it('tells loopback from other hosts', () => {

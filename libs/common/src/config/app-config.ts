@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 
 export type ApiKeyScope = 'read' | 'write' | 'admin';
 export const API_KEY_SCOPES: readonly ApiKeyScope[] = ['read', 'write', 'admin'];
@@ -18,6 +19,7 @@ export function hashApiKey(key: string): Buffer {
 
 /** Key names: what `changed_by` records and logs show. */
 export const API_KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/;
+export const API_KEY_NAME_RULE = '1-100 letters, digits or . _ @ - (starting with a letter or digit)';
 /** Shortest key accepted from the environment (generated keys are far longer). */
 export const MIN_ENV_KEY_LENGTH = 24;
 
@@ -51,8 +53,11 @@ export interface AppConfig {
   authDisabled: boolean;
   /** METRICS_PUBLIC: /metrics without a key (otherwise it needs a read key). */
   metricsPublic: boolean;
-  /** TRUST_PROXY: take the client address from X-Forwarded-For (behind Cloud Run or an ingress). */
-  trustProxy: boolean;
+  /**
+   * TRUST_PROXY: which proxies may set X-Forwarded-For: false (none), a hop count (the last N
+   * entries were added by our own proxies: 1 behind Cloud Run or one ingress), or addresses/CIDRs.
+   */
+  trustProxy: false | number | string[];
   /** Requests per minute per client address (anonymous callers and bad keys); 0 = no limit. */
   rateLimitPerIp: number;
   /** Requests per minute per API key; 0 = no limit. */
@@ -117,7 +122,7 @@ export function loadConfig(
     ],
     authDisabled: read.bool('AUTH_DISABLED', false),
     metricsPublic: read.bool('METRICS_PUBLIC', false),
-    trustProxy: read.bool('TRUST_PROXY', false),
+    trustProxy: read.trustProxy('TRUST_PROXY'),
     rateLimitPerIp: read.int('RATE_LIMIT_PER_IP', 600, 0, 1_000_000),
     rateLimitPerKey: read.int('RATE_LIMIT_PER_KEY', 6000, 0, 1_000_000),
     requestTimeoutMs: read.int('REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
@@ -189,6 +194,28 @@ class EnvReader {
       .filter((item) => item.length > 0);
   }
 
+  /** false, a hop count (1-10) or a list of proxy addresses/CIDRs; never "trust everyone". */
+  trustProxy(name: string): false | number | string[] {
+    const value = this.raw(name);
+    if (value === undefined || ['false', '0', 'no', 'off'].includes(value.toLowerCase())) return false;
+    if (/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= 10) return Number(value);
+    const entries = value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean);
+    if (
+      entries.length > 0 &&
+      entries.every((entry) => isIP(entry.split('/')[0]) !== 0 && /^[^/]+(\/\d{1,3})?$/.test(entry))
+    ) {
+      return entries;
+    }
+    this.problems.push(
+      `${name} must be false, a hop count from 1 to 10, or proxy addresses/CIDRs (got "${value}"); ` +
+        '"true" would let any client choose its address',
+    );
+    return false;
+  }
+
   /** `name:scope:key` entries; a bad entry is reported by position, never echoing the key. */
   apiKeys(variable: string, entries: string[] | undefined): EnvApiKey[] {
     const keys: EnvApiKey[] = [];
@@ -200,7 +227,7 @@ class EnvReader {
         const key = rest.join(':');
         const where = `${variable} entry ${index + 1}`;
         if (!API_KEY_NAME.test(name ?? '')) {
-          this.problems.push(`${where}: the name must be 1-100 letters, digits or . _ @ - (format name:scope:key)`);
+          this.problems.push(`${where}: the name must be ${API_KEY_NAME_RULE} (format name:scope:key)`);
         } else if (!(API_KEY_SCOPES as readonly string[]).includes(scope ?? '')) {
           this.problems.push(`${where} (${name}): the scope must be read, write or admin`);
         } else if (key.length < MIN_ENV_KEY_LENGTH) {
