@@ -1,9 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { hashApiKey } from '@app/common';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
@@ -12,6 +14,8 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database'
  * refusal to start without keys.
  */
 const MAIN = path.resolve(__dirname, '../../dist/apps/api/src/main.js');
+const APIKEY = path.resolve(__dirname, '../../dist/apps/api/src/apikey.js');
+const execFileAsync = promisify(execFile);
 
 interface ServerProcess {
   child: ChildProcess;
@@ -26,6 +30,17 @@ function parseLine(text: string): Record<string, unknown> {
     return JSON.parse(text) as Record<string, unknown>;
   } catch {
     return { text };
+  }
+}
+
+/** One query on a short-lived connection. */
+async function sql<T extends object>(url: string, text: string): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(text)).rows;
+  } finally {
+    await client.end();
   }
 }
 
@@ -80,6 +95,7 @@ function request(
   method: string,
   urlPath: string,
   body?: unknown,
+  key?: string,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -90,7 +106,10 @@ function request(
         method,
         path: urlPath,
         agent: false,
-        headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+        headers: {
+          ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+          ...(key ? { 'x-api-key': key } : {}),
+        },
       },
       (res) => {
         let text = '';
@@ -173,6 +192,8 @@ describe('the server process', () => {
         await check.end();
       }
       expect(server.lines.some((l) => String(l.message).startsWith('SIGTERM: shutting down'))).toBe(true);
+      const access = server.lines.find((l) => String(l.message).startsWith('no API keys yet: open access'));
+      expect(access).toMatchObject({ severity: 'INFO', context: 'Bootstrap' });
     } catch (error) {
       process.stderr.write(`server output:\n${server.lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
       throw error;
@@ -189,7 +210,12 @@ describe('the server process', () => {
   });
 
   it('starts with AUTH_DISABLED on a public host, and warns', async () => {
-    const server = await startServer({ DATABASE_URL: db.url, NODE_ENV: 'production', AUTH_DISABLED: 'true' });
+    const server = await startServer({
+      DATABASE_URL: db.url,
+      NODE_ENV: 'production',
+      HOST: '0.0.0.0',
+      AUTH_DISABLED: 'true',
+    });
     try {
       await until(() => server.lines.some((l) => String(l.message).includes('listening')), 'the server to listen');
       const warning = server.lines.find((l) => String(l.message).startsWith('AUTH_DISABLED=true'));
@@ -199,6 +225,105 @@ describe('the server process', () => {
       expect(await server.exited).toBe(0);
     } finally {
       server.child.kill('SIGKILL');
+    }
+  });
+
+  it('with SHUTDOWN_DELAY_MS, readiness is 503 on SIGTERM while the server still serves, then it closes', async () => {
+    const server = await startServer({ DATABASE_URL: db.url, SHUTDOWN_DELAY_MS: '1500' });
+    try {
+      await until(() => server.lines.some((l) => String(l.message).includes('listening')), 'the server to listen');
+      expect((await request(server.port, 'GET', '/health/ready')).status).toBe(200);
+      server.child.kill('SIGTERM');
+      await until(async () => (await request(server.port, 'GET', '/health/ready')).status === 503, 'readiness 503');
+      const ready = await request(server.port, 'GET', '/health/ready');
+      expect(ready.body).toMatchObject({ status: 'error', error: { shutdown: { status: 'down' } } });
+      expect((await request(server.port, 'GET', '/health/live')).status).toBe(200);
+      await until(async () => {
+        try {
+          await request(server.port, 'GET', '/health/live');
+          return false;
+        } catch (error) {
+          return (error as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+        }
+      }, 'the listener to close');
+      expect(await server.exited).toBe(0);
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
+
+  it('bounds the drain: a request stuck past SHUTDOWN_DRAIN_MS is cut and the process still exits', async () => {
+    const server = await startServer({ DATABASE_URL: db.url, SHUTDOWN_DRAIN_MS: '500' });
+    const blocker = new Client({ connectionString: db.url });
+    blocker.on('error', () => undefined);
+    await blocker.connect();
+    try {
+      await until(() => server.lines.some((l) => String(l.message).includes('listening')), 'the server to listen');
+      const capsule = { slug: 'stuck', title: 'Stuck', kind: 'dispatch', mode: 'automated' };
+      expect((await request(server.port, 'POST', '/api/capsules', capsule)).status).toBe(200);
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE capsule_runs IN SHARE MODE');
+      const stuck = request(server.port, 'POST', '/api/capsules/run', { capsule_slug: 'stuck', actor: 'a' }).then(
+        () => 'answered',
+        (error: NodeJS.ErrnoException) => error.code ?? error.message,
+      );
+      await until(async () => {
+        const rows = await sql<{ n: number }>(
+          db.url,
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%capsule_runs%'`,
+        );
+        return rows[0].n === 1;
+      }, 'the insert to wait on the lock');
+      server.child.kill('SIGTERM');
+      expect(await stuck).toBe('ECONNRESET');
+      expect(await server.exited).toBe(1);
+      expect(server.lines.some((l) => String(l.message).includes('closing their connections'))).toBe(true);
+    } finally {
+      server.child.kill('SIGKILL');
+      await blocker.query('ROLLBACK').catch(() => undefined);
+      await blocker.end();
+    }
+  });
+
+  it('npm run apikey: create prints the key alone on stdout, list shows it, revoke ends it', async () => {
+    const keysDb = await createTestDatabase();
+    const apikey = (...args: string[]) =>
+      execFileAsync(process.execPath, [APIKEY, ...args], {
+        env: { PATH: process.env.PATH, DATABASE_URL: keysDb.url, MIGRATE_ON_BOOT: 'false' },
+      });
+    try {
+      const created = await apikey('create', '--name', 'cli-runner', '--scope', 'write');
+      expect(created.stdout).toMatch(/^cap_[a-z0-9]{12}_[A-Za-z0-9_-]{43}\n$/);
+      expect(created.stderr).toContain('It is shown once');
+      const key = created.stdout.trim();
+      const rows = await sql<{ name: string; key_hash: Buffer }>(keysDb.url, 'SELECT name, key_hash FROM api_keys');
+      expect(rows).toEqual([{ name: 'cli-runner', key_hash: hashApiKey(key) }]);
+
+      const listed = await apikey('list');
+      expect(listed.stdout).toMatch(/\tcli-runner\twrite\t\S+\t-\n/);
+      expect(listed.stdout).not.toContain(key.slice(17));
+
+      const twice = await apikey('create', '--name', 'cli-runner', '--scope', 'read').catch((e: { code: number }) => e);
+      expect(twice).toMatchObject({ code: 2 });
+
+      const server = await startServer({ DATABASE_URL: keysDb.url, NODE_ENV: 'production', HOST: '0.0.0.0' });
+      try {
+        await until(() => server.lines.some((l) => String(l.message).includes('listening')), 'the server to listen');
+        expect(server.lines.find((l) => String(l.message).startsWith('API keys required'))).toBeDefined();
+        expect((await request(server.port, 'GET', '/api/capsules')).status).toBe(401);
+        expect((await request(server.port, 'GET', '/api/capsules', undefined, key)).status).toBe(200);
+        server.child.kill('SIGTERM');
+        expect(await server.exited).toBe(0);
+      } finally {
+        server.child.kill('SIGKILL');
+      }
+
+      const revoked = await apikey('revoke', 'cli-runner');
+      expect(revoked.stderr).toContain('Revoked "cli-runner"');
+      expect((await apikey('list')).stdout).toMatch(/\tcli-runner\twrite\t\S+\t\d{4}-\d\d-\d\dT/);
+    } finally {
+      await keysDb.drop();
     }
   });
 });

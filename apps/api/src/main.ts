@@ -3,7 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { ApiKeysService, authStartupVerdict } from '@app/auth';
-import { ConfigError, createLogger, Lifecycle, loadConfig } from '@app/common';
+import { type AppConfig, ConfigError, createLogger, Lifecycle, loadConfig } from '@app/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { buildDataSourceOptions, locateDatabase, runMigrations, type DatabaseLocation } from '@app/database';
 import { AppModule } from './app.module';
 import { configureApp, createHttpAdapter } from './configure-app';
@@ -39,7 +40,7 @@ async function bootstrap(): Promise<void> {
     stopping = true;
     log.info(`${reason}: shutting down (drain up to ${config.shutdownDrainMs} ms)`);
     try {
-      if (app) await drainAndClose(app, config.shutdownDrainMs, log);
+      if (app) await drainAndClose(app, config, log);
       if (database?.embedded && !database.embedded.adopted) {
         await database.embedded.stop();
         log.info('embedded PostgreSQL stopped');
@@ -96,21 +97,40 @@ async function bootstrap(): Promise<void> {
 }
 
 /**
- * Readiness turns 503 at once; closing the app stops the listener and waits
- * for in-flight requests; past `drainMs` the remaining connections are cut.
+ * Readiness turns 503 at once. After SHUTDOWN_DELAY_MS (still serving, so
+ * load balancers that poll readiness stop routing here) the listener closes
+ * and the app waits for in-flight requests; past SHUTDOWN_DRAIN_MS their
+ * connections are cut, and past another 5 s the close is abandoned (exit 1).
  */
-async function drainAndClose(app: NestFastifyApplication, drainMs: number, log: PinoLogger): Promise<void> {
+async function drainAndClose(
+  app: NestFastifyApplication,
+  { shutdownDelayMs, shutdownDrainMs }: Pick<AppConfig, 'shutdownDelayMs' | 'shutdownDrainMs'>,
+  log: PinoLogger,
+): Promise<void> {
   app.get(Lifecycle).beginDrain();
+  if (shutdownDelayMs > 0) {
+    log.info(`readiness is 503; serving ${shutdownDelayMs} ms more before closing the listener`);
+    await sleep(shutdownDelayMs);
+  }
   const server = app.getHttpServer();
   const cut = setTimeout(() => {
-    log.warn(`in-flight requests still running after ${drainMs} ms: closing their connections`);
+    log.warn(`in-flight requests still running after ${shutdownDrainMs} ms: closing their connections`);
     server.closeAllConnections();
-  }, drainMs);
-  cut.unref();
+  }, shutdownDrainMs);
+  let abandon: NodeJS.Timeout | undefined;
   try {
-    await app.close();
+    await Promise.race([
+      app.close(),
+      new Promise<never>((_, reject) => {
+        abandon = setTimeout(
+          () => reject(new Error('the app did not close within the drain (a database call is stuck)')),
+          shutdownDrainMs + 5_000,
+        );
+      }),
+    ]);
   } finally {
     clearTimeout(cut);
+    clearTimeout(abandon);
   }
 }
 

@@ -40,6 +40,7 @@ describe('loadConfig', () => {
       RATE_LIMIT_PER_KEY: '0',
       REQUEST_TIMEOUT_MS: '5000',
       SHUTDOWN_DRAIN_MS: '2500',
+      SHUTDOWN_DELAY_MS: '3000',
     });
     expect(config).toEqual({
       nodeEnv: 'production',
@@ -67,6 +68,7 @@ describe('loadConfig', () => {
       rateLimitPerKey: 0,
       requestTimeoutMs: 5000,
       shutdownDrainMs: 2500,
+      shutdownDelayMs: 3000,
     });
   });
 

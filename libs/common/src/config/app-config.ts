@@ -66,6 +66,8 @@ export interface AppConfig {
   requestTimeoutMs: number;
   /** After SIGTERM, how long in-flight requests may take before their connections are cut. */
   shutdownDrainMs: number;
+  /** After SIGTERM, how long to keep serving (readiness already 503) before the listener closes. */
+  shutdownDelayMs: number;
 }
 
 /** Loopback only and not production: the one setup that may run without API keys. */
@@ -127,6 +129,7 @@ export function loadConfig(
     rateLimitPerKey: read.int('RATE_LIMIT_PER_KEY', 6000, 0, 1_000_000),
     requestTimeoutMs: read.int('REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
     shutdownDrainMs: read.int('SHUTDOWN_DRAIN_MS', 10_000, 0, 600_000),
+    shutdownDelayMs: read.int('SHUTDOWN_DELAY_MS', 0, 0, 60_000),
   };
   if (config.dbStatementTimeoutMs === 0 || config.dbStatementTimeoutMs >= config.requestTimeoutMs) {
     problems.push(
