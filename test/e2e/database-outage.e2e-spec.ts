@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import type { Test } from 'supertest';
 import {
@@ -10,6 +9,7 @@ import {
   startEmbeddedPostgres,
 } from '@app/database';
 import { type AppOnUrl, createAppOnUrl } from '../support/app-on-url';
+import { freePort } from '../support/free-port';
 
 /** Longest any one request may take before the test counts it as hung. */
 const REQUEST_LIMIT_MS = 15_000;
@@ -18,17 +18,6 @@ const SETTINGS = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'o
 
 /** Words of the driver or the server that must never reach a client. */
 const INTERNALS = /ECONNREFUSED|ECONNRESET|connect|terminat|\bpg\b|postgres|stack|\bat .+:\d+:\d+/i;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /**
  * The database goes away under a running app and comes back: API calls answer

@@ -1,53 +1,20 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
-import request from 'supertest';
-import { DataSource } from 'typeorm';
-import type { Logger as PinoLogger } from 'pino';
-import { type AppConfig, type Clock, createLogger, loadConfig } from '@app/common';
-import { AppModule } from '../../apps/api/src/app.module';
-import { configureApp, createHttpAdapter } from '../../apps/api/src/configure-app';
 import { createTestDatabase, type TestDatabase } from './test-database';
+import { type AppOnUrl, type AppOnUrlOptions, createAppOnUrl } from './app-on-url';
 
-export interface TestApp {
-  app: NestFastifyApplication;
+export interface TestApp extends AppOnUrl {
   db: TestDatabase;
-  dataSource: DataSource;
-  http(): request.Agent;
-  close(): Promise<void>;
 }
 
 /**
  * The real application (same module, adapter and configureApp as main.ts) on
- * a database of its own. Close it in afterAll.
+ * a database of its own, cloned from the migrated template. Close it in afterAll.
  */
-export async function createTestApp(
-  options: { clock?: Clock; config?: Partial<AppConfig>; logger?: PinoLogger } = {},
-): Promise<TestApp> {
+export async function createTestApp(options: AppOnUrlOptions = {}): Promise<TestApp> {
   const db = await createTestDatabase();
-  // No rate limits unless a test asks for them (the suites send many requests from one address).
-  const config: AppConfig = {
-    ...loadConfig({ NODE_ENV: 'test' }),
-    dbPoolSize: 4,
-    rateLimitPerIp: 0,
-    rateLimitPerKey: 0,
-    ...options.config,
-  };
-  const logger =
-    options.logger ?? createLogger({ logLevel: 'silent', logFormat: 'json' }, {}, { write: () => undefined });
-  const moduleRef = await Test.createTestingModule({
-    imports: [AppModule.forRoot({ config, databaseUrl: db.url, clock: options.clock, logger })],
-  }).compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config, logger), {
-    logger: false,
-  });
-  configureApp(app, config);
-  await app.init();
-  await app.getHttpAdapter().getInstance().ready();
+  const app = await createAppOnUrl(db.url, options);
   return {
-    app,
+    ...app,
     db,
-    dataSource: app.get(DataSource),
-    http: () => request.agent(app.getHttpServer()),
     close: async () => {
       await app.close();
       await db.drop();

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { type AppConfig, ConfigError, loadConfig } from '@app/common';
-import { locateDatabase } from '@app/database';
+import { type DatabaseLocationConfig, locateDatabase } from '@app/database';
 
 /** A bad command line: exit code 2, like a bad configuration. */
 export class UsageError extends Error {}
@@ -15,6 +15,11 @@ function stderrLogger(name: string): CommandLogger {
   const write = (level: string, message: string) =>
     process.stderr.write(`${new Date().toISOString()} ${level} [${name}] ${message}\n`);
   return { log: (message) => write('info', message), error: (message) => write('error', message) };
+}
+
+/** Where the configuration says the database is (DATABASE_URL, or the embedded server's settings). */
+export function databaseLocationConfig(config: AppConfig): DatabaseLocationConfig {
+  return { databaseUrl: config.databaseUrl, dataDir: config.dataDir, embeddedPort: config.embeddedPostgresPort };
 }
 
 export interface CommandContext {
@@ -34,10 +39,7 @@ export function runCommand(name: string, work: (context: CommandContext) => Prom
   const logger = stderrLogger(name);
   const run = async () => {
     const config = loadConfig();
-    const database = await locateDatabase(
-      { databaseUrl: config.databaseUrl, dataDir: config.dataDir, embeddedPort: config.embeddedPostgresPort },
-      (message) => logger.log(message),
-    );
+    const database = await locateDatabase(databaseLocationConfig(config), (message) => logger.log(message));
     try {
       await work({ config, databaseUrl: database.url, logger });
     } finally {

@@ -11,16 +11,34 @@ import { API_KEY_HEADER_SCHEME, BEARER_SCHEME } from '@app/auth';
 import {
   type AppConfig,
   plainProblem,
+  PROBLEM_CONTENT_TYPE,
   ProblemDetailsFilter,
   RequestValidationPipe,
   RouteRegistry,
   securityHeaders,
+  sendProblem,
   startDeadline,
 } from '@app/common';
 import { MetricsService } from './metrics/metrics.service';
 import { SERVICE_DESCRIPTION, SERVICE_NAME, SERVICE_VERSION } from './service-info';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** helmet's headers: Swagger UI (/docs) loads its own scripts and styles and inline styles; nothing else serves HTML. */
+const HELMET_OPTIONS = {
+  contentSecurityPolicy: {
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+  },
+  crossOriginResourcePolicy: { policy: 'same-site' as const },
+};
+const SECURITY_HEADERS = securityHeaders(HELMET_OPTIONS);
 
 /** The HTTP adapter: Fastify with the body limit, request ids, the process's pino logger and timeouts. */
 export function createHttpAdapter(config: AppConfig, logger: PinoLogger): FastifyAdapter {
@@ -46,17 +64,8 @@ export function createHttpAdapter(config: AppConfig, logger: PinoLogger): Fastif
         status === 414
           ? 'A path parameter is longer than the limit'
           : 'The request URL is malformed (bad percent-encoding)';
-      void reply
-        .status(status)
-        .header('x-request-id', request.id)
-        .header('content-type', 'application/problem+json; charset=utf-8')
-        .send(
-          JSON.stringify({
-            ...plainProblem(status, detail, { code: error.code.replace(/^FST_ERR_/, '') }),
-            instance: request.url.split('?')[0],
-            request_id: request.id,
-          }),
-        );
+      void reply.headers(SECURITY_HEADERS);
+      sendProblem(request, reply, plainProblem(status, detail, { code: error.code.replace(/^FST_ERR_/, '') }));
     },
     // Errors of the HTTP parser itself (a request line or headers over the limit: 431, garbage: 400).
     clientErrorHandler: (error: Error & { code?: string }, socket) => {
@@ -70,10 +79,13 @@ export function createHttpAdapter(config: AppConfig, logger: PinoLogger): Fastif
         ),
         request_id: id,
       });
+      const headers = { ...SECURITY_HEADERS, 'content-type': PROBLEM_CONTENT_TYPE, 'x-request-id': id };
       socket.end(
         `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n` +
-          `Content-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-          `X-Request-Id: ${id}\r\n\r\n${body}`,
+          Object.entries(headers)
+            .map(([name, value]) => `${name}: ${value}\r\n`)
+            .join('') +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       );
     },
     // The whole request (headers and body) must arrive within the request timeout (slow clients).
@@ -92,21 +104,6 @@ function trustedProxies(
 ): false | string[] | ((address: string, hop: number) => boolean) {
   return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
 }
-
-/** helmet's headers: Swagger UI (/docs) loads its own scripts and styles and inline styles; nothing else serves HTML. */
-const HELMET_OPTIONS = {
-  contentSecurityPolicy: {
-    directives: {
-      defaultSrc: ["'self'"],
-      scriptSrc: ["'self'"],
-      styleSrc: ["'self'", "'unsafe-inline'"],
-      imgSrc: ["'self'", 'data:'],
-      connectSrc: ["'self'"],
-      frameAncestors: ["'none'"],
-    },
-  },
-  crossOriginResourcePolicy: { policy: 'same-site' as const },
-};
 
 /**
  * Everything about the HTTP surface that is not a route: security headers,
@@ -128,11 +125,10 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): Op
   fastify.decorateRequest('deadline', null);
   const routes = new RouteRegistry();
   fastify.addHook('onRoute', (route) => routes.add(route.url, route.method));
-  const headers = securityHeaders(HELMET_OPTIONS);
   // Set as the request arrives (a synchronous hook: no promise per request); every answer, errors
   // included, carries the request id and helmet's headers, and is bounded by REQUEST_TIMEOUT_MS.
   fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.header('x-request-id', request.id).headers(headers);
+    void reply.header('x-request-id', request.id).headers(SECURITY_HEADERS);
     request.deadline = startDeadline(request, reply, config.requestTimeoutMs);
     done();
   });

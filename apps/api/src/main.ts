@@ -7,6 +7,7 @@ import { type AppConfig, ConfigError, createLogger, Lifecycle, loadConfig } from
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildDataSourceOptions, locateDatabase, runMigrations, type DatabaseLocation } from '@app/database';
 import { AppModule } from './app.module';
+import { databaseLocationConfig } from './command';
 import { configureApp, createHttpAdapter } from './configure-app';
 import { SERVICE_NAME, SERVICE_VERSION } from './service-info';
 
@@ -71,10 +72,7 @@ async function bootstrap(): Promise<void> {
   });
 
   try {
-    database = await locateDatabase(
-      { databaseUrl: config.databaseUrl, dataDir: config.dataDir, embeddedPort: config.embeddedPostgresPort },
-      (message) => log.info(message),
-    );
+    database = await locateDatabase(databaseLocationConfig(config), (message) => log.info(message));
     if (config.migrateOnBoot) {
       const { applied } = await runMigrations(buildDataSourceOptions({ url: database.url }));
       log.info(applied.length ? `applied migrations: ${applied.join(', ')}` : 'schema is up to date');

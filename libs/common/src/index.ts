@@ -13,6 +13,7 @@ export * from './dto/query-transforms';
 export * from './dto/optional';
 export * from './errors/database-unavailable';
 export * from './http/request-deadline';
+export * from './http/send-problem';
 export * from './http/security-headers';
 export * from './lifecycle/lifecycle';
 export * from './logging/logger';

@@ -4,6 +4,7 @@ import { isDatabaseUnavailable } from '../errors/database-unavailable';
 import { DomainError, RequestValidationError, ServiceUnavailableError } from '../errors/domain-error';
 import { plainProblem, problemType, type ProblemBody } from './problem-details';
 import type { RouteRegistry } from './route-registry';
+import { sendProblem } from './send-problem';
 
 /** Fastify's own client errors (body parsing, content type, size) carry these. */
 interface FastifyClientError {
@@ -42,8 +43,6 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       path,
       reply,
     );
-    problem.instance = path;
-    problem.request_id = request.id;
     if (problem.status >= 500) {
       const entry = {
         msg: 'request failed',
@@ -55,10 +54,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       if (problem.status === 503) this.logger.warn(entry);
       else this.logger.error(entry);
     }
-    void reply
-      .status(problem.status)
-      .header('content-type', 'application/problem+json; charset=utf-8')
-      .send(JSON.stringify(problem));
+    sendProblem(request, reply, problem);
   }
 
   private toProblem(exception: unknown, request: FastifyRequest, path: string, reply: FastifyReply): ProblemBody {
