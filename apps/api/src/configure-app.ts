@@ -17,7 +17,7 @@ import {
   RouteRegistry,
   securityHeaders,
   sendProblem,
-  startDeadline,
+  RequestDeadlines,
 } from '@app/common';
 import { MetricsService } from './metrics/metrics.service';
 import { SERVICE_DESCRIPTION, SERVICE_NAME, SERVICE_VERSION } from './service-info';
@@ -127,15 +127,20 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): Op
   fastify.addHook('onRoute', (route) => routes.add(route.url, route.method));
   // Set as the request arrives (a synchronous hook: no promise per request); every answer, errors
   // included, carries the request id and helmet's headers, and is bounded by REQUEST_TIMEOUT_MS.
+  const deadlines = new RequestDeadlines(config.requestTimeoutMs);
+  fastify.addHook('onClose', (_instance, done) => {
+    deadlines.stop();
+    done();
+  });
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id).headers(SECURITY_HEADERS);
-    request.deadline = startDeadline(request, reply, config.requestTimeoutMs);
+    request.deadline = deadlines.start(request, reply);
     done();
   });
   const metrics = app.get(MetricsService);
   // One log line and one metrics observation per answered request, labelled by route template.
   fastify.addHook('onResponse', (request, reply, done) => {
-    clearTimeout(request.deadline ?? undefined);
+    deadlines.settle(request.deadline);
     const route = request.routeOptions.url ?? 'unmatched';
     const status = reply.statusCode;
     metrics.observe(request.method, route, status, reply.elapsedTime / 1000);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 
@@ -14,7 +14,7 @@ export interface EnvApiKey {
 
 /** SHA-256 of a presented or configured API key (keys are long random strings, so a fast hash is right). */
 export function hashApiKey(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest();
+  return hash('sha256', key, 'buffer');
 }
 
 /** Key names: what `changed_by` records and logs show. */

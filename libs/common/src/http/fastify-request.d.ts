@@ -1,7 +1,9 @@
+import type { RequestDeadlines } from './request-deadline';
+
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The REQUEST_TIMEOUT_MS timer (set in onRequest, cleared in onResponse). */
-    deadline: NodeJS.Timeout | null;
+    /** This request's REQUEST_TIMEOUT_MS entry (set in onRequest, settled in onResponse). */
+    deadline: ReturnType<RequestDeadlines['start']> | null;
   }
 }
 
