@@ -11,7 +11,7 @@
 // BENCH_CONNECTIONS (default 64), BENCH_LARGE_RUNS (default 10000000).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,16 +53,20 @@ const started = [];
 process.on('exit', () => started.forEach((child) => child.kill('SIGKILL')));
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 
-function startProcess(name, args, env) {
+/**
+ * Starts a server. With `logFile`, its stdout (the service's JSON line per request) goes to that
+ * file, as it would go to a log collector in production, not through the load generator's process.
+ */
+function startProcess(name, args, env, logFile) {
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', logFile ? openSync(logFile, 'w') : 'pipe', 'pipe'],
   });
-  // Only the tail is kept (the service logs a line per request).
+  // Only the tail is kept.
   let output = '';
   const keep = (d) => (output = (output + d).slice(-4000));
-  child.stdout.on('data', keep);
+  child.stdout?.on('data', keep);
   child.stderr.on('data', keep);
   child.on('exit', (code) => {
     if (code && code !== 0) log(`${name} exited with ${code}:\n${output.slice(-2000)}`);
@@ -259,10 +263,12 @@ async function main() {
       DB_POOL_SIZE: String(POOL_SIZE),
     };
     // Started as `npm start` starts it (the same V8 heap cap).
-    const service = startProcess('service', ['--max-old-space-size=160', 'dist/apps/api/src/main.js'], {
-      ...env,
-      PORT: String(SERVICE_PORT),
-    });
+    const service = startProcess(
+      'service',
+      ['--max-old-space-size=160', 'dist/apps/api/src/main.js'],
+      { ...env, PORT: String(SERVICE_PORT) },
+      path.join(root, '.data/bench-service.log'),
+    );
     const reference = startProcess('reference', ['bench/reference/server.mjs'], {
       ...env,
       PORT: String(REFERENCE_PORT),
@@ -400,7 +406,10 @@ async function main() {
 Written by \`npm run bench\` on ${new Date().toISOString()}: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}),
 ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL embedded (fsync on), service and reference
 with a pool of ${POOL_SIZE}, load by autocannon over loopback: ${CONNECTIONS} connections, ${DURATION} s per scenario,
-${CAPSULES.toLocaleString('en')} capsules. Latencies in ms; RSS is the server's peak resident memory during the scenario.
+${CAPSULES.toLocaleString('en')} capsules. The service runs as in production: API keys required (the load sends one),
+one JSON log line per request (to a file, as to a log collector), metrics, security headers, request deadlines;
+rate limits off (one client). The reference does none of that.
+Latencies in ms; RSS is the server's peak resident memory during the scenario.
 The history of ${largeLabel} was loaded with SQL through the rollup triggers in ${loadSeconds} s.
 
 | scenario | req/s | p50 | p99 | errors | RSS (MB) |
