@@ -406,7 +406,8 @@ else {
         report(doc, `${e.name} is inlined: use valueFrom.secretKeyRef`);
       if (CREDENTIAL_URL.test(String(e.value ?? ''))) report(doc, `${e.name} holds a URL with a password`);
     }
-    if (envValue('TRUST_PROXY') !== 'true') report(doc, 'TRUST_PROXY must be "true" behind Cloud Run');
+    if (envValue('TRUST_PROXY') !== '1')
+      report(doc, 'TRUST_PROXY must be "1" behind Cloud Run (its front end is one hop)');
     if (!(Number(envValue('SHUTDOWN_DRAIN_MS') ?? 10_000) < 10_000)) {
       report(doc, 'SHUTDOWN_DRAIN_MS must stay below 10000 (Cloud Run kills 10 s after SIGTERM)');
     }
