@@ -26,3 +26,45 @@ export async function dropDatabases(adminUrl: string, prefix: string): Promise<v
     await admin.end();
   }
 }
+
+/**
+ * Advisory lock every test run holds (shared) on the embedded test server
+ * while it runs: only a run that can take it exclusively (no other run alive)
+ * drops leftovers at setup or stops the server at teardown, so two runs on
+ * one checkout do not pull the server or each other's databases away.
+ */
+const RUN_LOCK = '7311011530000000001';
+
+export interface RunLock {
+  /** Leaves the run; true when no other run holds the lock any more (the caller was the last). */
+  release(): Promise<boolean>;
+}
+
+/** Joins the runs using the server at `adminUrl`; `whenAlone` runs first if no other run is alive. */
+export async function joinTestRuns(adminUrl: string, whenAlone: () => Promise<void>): Promise<RunLock> {
+  const lock = new Client({ connectionString: adminUrl, application_name: 'capsules-test-run' });
+  lock.on('error', () => undefined); // the server may be stopped under an idle lock connection
+  await lock.connect();
+  const alone = await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [RUN_LOCK]);
+  if (alone.rows[0].ok) {
+    try {
+      await whenAlone();
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock($1::bigint)', [RUN_LOCK]);
+    }
+  }
+  await lock.query('SELECT pg_advisory_lock_shared($1::bigint)', [RUN_LOCK]);
+  return {
+    async release() {
+      try {
+        await lock.query('SELECT pg_advisory_unlock_shared($1::bigint)', [RUN_LOCK]);
+        const last = await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [RUN_LOCK]);
+        return last.rows[0].ok;
+      } catch {
+        return true;
+      } finally {
+        await lock.end().catch(() => undefined);
+      }
+    },
+  };
+}

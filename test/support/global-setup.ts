@@ -3,10 +3,11 @@ import { Client } from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../../libs/database/src/embedded-postgres';
 import { buildDataSourceOptions } from '../../libs/database/src/data-source-options';
 import { runMigrations } from '../../libs/database/src/migration-runner';
-import { databaseUrl, dropDatabases, TEST_DATABASE_PREFIX } from './database-names';
+import { databaseUrl, dropDatabases, joinTestRuns, type RunLock, TEST_DATABASE_PREFIX } from './database-names';
 
 declare global {
   var __CAPSULES_TEST_PG__: EmbeddedPostgresServer | undefined;
+  var __CAPSULES_TEST_RUN_LOCK__: RunLock | undefined;
 }
 
 /**
@@ -25,8 +26,9 @@ export default async function globalSetup(): Promise<void> {
     });
     globalThis.__CAPSULES_TEST_PG__ = server;
     adminUrl = server.url('postgres');
-    // Databases a killed earlier run left in the embedded test cluster.
-    await dropDatabases(adminUrl, TEST_DATABASE_PREFIX);
+    // Databases a killed earlier run left in the embedded test cluster, unless another run is alive.
+    const url = adminUrl;
+    globalThis.__CAPSULES_TEST_RUN_LOCK__ = await joinTestRuns(url, () => dropDatabases(url, TEST_DATABASE_PREFIX));
   }
   const runId = `${Date.now().toString(36)}${process.pid.toString(36)}`;
   const template = `${TEST_DATABASE_PREFIX}${runId}_tpl`;
