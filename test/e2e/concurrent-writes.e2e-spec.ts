@@ -1,6 +1,7 @@
 import type { Response } from 'supertest';
 import { FixedClock } from '@app/common';
 import { createTestApp, type TestApp } from '../support/test-app';
+import type { RollupTotals } from '@app/analytics';
 
 const SLOW = 60_000;
 const CAPSULES = ['conc-alpha', 'conc-beta', 'conc-gamma'];
@@ -16,16 +17,8 @@ const COUNT_COLUMNS: Record<Status, string> = {
 /** Reported instants start here and reach back over three UTC days (the clock is a day later). */
 const FIRST_START = Date.parse('2026-11-20T21:07:00.000Z');
 
-interface Counts {
-  total_runs: number;
-  running_runs: number;
-  successful_runs: number;
-  error_runs: number;
-  timeout_runs: number;
-  cancelled_runs: number;
-  runtime_count: number;
-  runtime_sum_ms: number;
-}
+/** The rollups' counts (the histogram is compared elsewhere). */
+type Counts = Omit<RollupTotals, 'runtime_histogram'>;
 
 function emptyCounts(): Counts {
   return {

@@ -1,2 +1,3 @@
 export * from './analytics.module';
 export * from './analytics.service';
+export type { RollupTotals } from './analytics.repository';

@@ -86,7 +86,7 @@ export class ApiKeysService {
     if (this.config.apiKeys.length > 0) return true;
     const now = this.clock.now().getTime();
     if (!this.activeCount || this.activeCount.until <= now) {
-      this.activeCount = { value: await this.keys.countActive(), until: now + KEY_CACHE_TTL_MS };
+      this.activeCount = { value: await this.countDatabaseKeys(), until: now + KEY_CACHE_TTL_MS };
     }
     return this.activeCount.value > 0;
   }

@@ -1,10 +1,10 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, NotFoundException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../errors/database-unavailable';
-import { DomainError, RequestValidationError, ServiceUnavailableError } from '../errors/domain-error';
-import { plainProblem, problemType, type ProblemBody } from './problem-details';
+import { DomainError, ServiceUnavailableError } from '../errors/domain-error';
+import { plainProblem, type ProblemBody } from './problem-details';
 import type { RouteRegistry } from './route-registry';
-import { sendProblem } from './send-problem';
+import { domainProblem, sendProblem } from './send-problem';
 
 /** Fastify's own client errors (body parsing, content type, size) carry these. */
 interface FastifyClientError {
@@ -58,19 +58,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 
   private toProblem(exception: unknown, request: FastifyRequest, path: string, reply: FastifyReply): ProblemBody {
-    if (exception instanceof DomainError) {
-      for (const [name, value] of Object.entries(exception.headers)) void reply.header(name, value);
-      const body: ProblemBody = {
-        type: problemType(exception.code),
-        title: exception.title,
-        status: exception.status,
-        detail: exception.message,
-        code: exception.code,
-        ...exception.extensions,
-      };
-      if (exception instanceof RequestValidationError) body.errors = exception.errors;
-      return body;
-    }
+    if (exception instanceof DomainError) return domainProblem(exception, reply);
     if (exception instanceof NotFoundException && isRouterMiss(exception)) {
       const allowed = this.routes.allowedMethods(path);
       if (allowed.length > 0) {

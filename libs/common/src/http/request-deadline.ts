@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { problemType } from './problem-details';
-import { sendProblem } from './send-problem';
+import { ServiceUnavailableError } from '../errors/domain-error';
+import { domainProblem, sendProblem } from './send-problem';
 
 interface Open {
   request: FastifyRequest;
@@ -52,14 +52,8 @@ export class RequestDeadlines {
       this.open.delete(entry);
       const { request, reply } = entry;
       if (reply.sent || request.raw.destroyed) continue;
-      void reply.header('retry-after', '5');
-      sendProblem(request, reply, {
-        type: problemType('REQUEST_TIMEOUT'),
-        title: 'Service Unavailable',
-        status: 503,
-        detail: `The request took longer than ${this.ms} ms`,
-        code: 'REQUEST_TIMEOUT',
-      });
+      const timedOut = new ServiceUnavailableError(`The request took longer than ${this.ms} ms`, 'REQUEST_TIMEOUT');
+      sendProblem(request, reply, domainProblem(timedOut, reply));
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ProblemBody } from './problem-details';
+import { type DomainError, RequestValidationError } from '../errors/domain-error';
+import { problemType, type ProblemBody } from './problem-details';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
@@ -12,4 +13,19 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
     .header('x-request-id', request.id)
     .header('content-type', PROBLEM_CONTENT_TYPE)
     .send(JSON.stringify(problem));
+}
+
+/** The problem body of a domain error; its headers (Retry-After, WWW-Authenticate) go on `reply`. */
+export function domainProblem(error: DomainError, reply: FastifyReply): ProblemBody {
+  for (const [name, value] of Object.entries(error.headers)) void reply.header(name, value);
+  const body: ProblemBody = {
+    type: problemType(error.code),
+    title: error.title,
+    status: error.status,
+    detail: error.message,
+    code: error.code,
+    ...error.extensions,
+  };
+  if (error instanceof RequestValidationError) body.errors = error.errors;
+  return body;
 }

@@ -3,13 +3,13 @@
  * readiness answers 503 at once so load balancers stop sending traffic.
  */
 export class Lifecycle {
-  private drainingSince?: Date;
+  private drainingNow = false;
 
-  beginDrain(at = new Date()): void {
-    this.drainingSince ??= at;
+  beginDrain(): void {
+    this.drainingNow = true;
   }
 
   get draining(): boolean {
-    return this.drainingSince !== undefined;
+    return this.drainingNow;
   }
 }
