@@ -1,4 +1,4 @@
-import { ApiKeysService } from '@app/auth';
+import { ApiKeysService, databaseKeyId } from '@app/auth';
 import { FixedClock, hashApiKey } from '@app/common';
 import { createTestApp, type TestApp } from '../support/test-app';
 
@@ -100,7 +100,11 @@ describe('API keys: scopes, headers, changed_by', () => {
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) expect(row.key_hash).toHaveLength(32);
     const text = JSON.stringify(await t.dataSource.query('SELECT * FROM api_keys'));
-    expect(text).not.toContain(adminKey.split('_')[2]);
+    // cap_<12-char id>_<secret>: the secret is base64url, so it may hold "_" itself.
+    const secret = adminKey.slice('cap_'.length + 12 + 1);
+    expect(secret).toHaveLength(43);
+    expect(adminKey).toBe(`cap_${databaseKeyId(adminKey)}_${secret}`);
+    expect(text).not.toContain(secret);
   });
 
   it('probes and docs stay public', async () => {
