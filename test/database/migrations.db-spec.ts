@@ -1,9 +1,11 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions, pendingMigrations, revertMigrations, runMigrations } from '@app/database';
 import { MIGRATIONS } from '../../migrations';
 import { createEmptyDatabase, type TestDatabase } from '../support/test-database';
+import { until } from '../support/until';
 
 const ALL = MIGRATIONS.map((m) => m.name);
 
@@ -50,9 +52,9 @@ describe('migrations', () => {
   });
 
   it('apply on an empty database, then a second run is a no-op', async () => {
-    const first = await runMigrations(buildDataSourceOptions({ url: db.url }));
+    const first = await runMigrations({ url: db.url });
     expect(first.applied).toEqual(ALL);
-    const second = await runMigrations(buildDataSourceOptions({ url: db.url }));
+    const second = await runMigrations({ url: db.url });
     expect(second.applied).toEqual([]);
     expect(await relations(db.url)).toEqual(
       expect.arrayContaining(['capsules', 'capsule_runs', 'capsule_performance', 'scheduled_capsules']),
@@ -61,7 +63,7 @@ describe('migrations', () => {
   });
 
   it('two runners at once on a fresh database apply each migration exactly once', async () => {
-    const options = buildDataSourceOptions({ url: db.url });
+    const options = { url: db.url };
     const [a, b] = await Promise.all([runMigrations(options), runMigrations(options)]);
     expect([...a.applied, ...b.applied].sort()).toEqual([...ALL].sort());
     const rows = await withDataSource(db.url, (ds) =>
@@ -71,11 +73,38 @@ describe('migrations', () => {
   });
 
   it('roll all the way down and up again', async () => {
-    const options = buildDataSourceOptions({ url: db.url });
+    const options = { url: db.url };
     await runMigrations(options);
     expect(await revertMigrations(options, Number.POSITIVE_INFINITY)).toBe(ALL.length);
     expect(await relations(db.url)).toEqual(['schema_migrations']);
     await withDataSource(db.url, async (ds) => expect(await pendingMigrations(ds)).toEqual(ALL));
     expect((await runMigrations(options)).applied).toEqual(ALL);
+  });
+
+  it('migrations ignore the statement timeout of the settings (a long index build is not cancelled)', async () => {
+    const options = { url: db.url };
+    await runMigrations(options);
+    expect(await revertMigrations(options, 1)).toBe(1);
+    // Another session holds the migrations table, so the runner's first read waits far past 1 ms.
+    const holder = new Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE');
+      const run = runMigrations({ url: db.url, statementTimeoutMs: 1, applicationName: 'migrate-behind-lock' });
+      await until(async () => {
+        // pg_stat_activity is read once per transaction: drop the holder's snapshot each time.
+        await holder.query('SELECT pg_stat_clear_snapshot()');
+        const { rows } = await holder.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE application_name = 'migrate-behind-lock' AND wait_event_type = 'Lock'`,
+        );
+        return rows[0].n > 0;
+      }, 'the migration to wait for the lock');
+      await holder.query('COMMIT');
+      expect((await run).applied).toEqual(ALL.slice(-1));
+    } finally {
+      await holder.end();
+    }
   });
 });

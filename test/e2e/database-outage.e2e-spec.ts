@@ -2,14 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Test } from 'supertest';
-import {
-  buildDataSourceOptions,
-  type EmbeddedPostgresServer,
-  runMigrations,
-  startEmbeddedPostgres,
-} from '@app/database';
+import { type EmbeddedPostgresServer, runMigrations, startEmbeddedPostgres } from '@app/database';
 import { type AppOnUrl, createAppOnUrl } from '../support/app-on-url';
 import { freePort } from '../support/free-port';
+import { until } from '../support/until';
 
 /** Longest any one request may take before the test counts it as hung. */
 const REQUEST_LIMIT_MS = 15_000;
@@ -37,7 +33,7 @@ describe('database outage', () => {
   beforeAll(async () => {
     server = await startEmbeddedPostgres({ dataDir, port: await freePort(), settings: SETTINGS });
     await server.ensureDatabase('capsules');
-    await runMigrations(buildDataSourceOptions({ url: server.url('capsules') }));
+    await runMigrations({ url: server.url('capsules') });
     t = await createAppOnUrl(server.url('capsules'), {
       config: { dbPoolSize: 3, dbConnectionTimeoutMs: 1_000 },
     });
@@ -170,12 +166,8 @@ describe('database outage', () => {
     it(
       'GET /health/ready is 200 again, without restarting the app',
       async () => {
-        let status = 0;
-        for (let attempt = 0; attempt < 50 && status !== 200; attempt++) {
-          if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 100));
-          status = (await t.http().get('/health/ready').timeout(REQUEST_LIMIT_MS)).status;
-        }
-        expect(status).toBe(200);
+        const ready = async () => (await t.http().get('/health/ready').timeout(REQUEST_LIMIT_MS)).status === 200;
+        await until(ready, 'readiness after the database returned', { attempts: 50, intervalMs: 100 });
       },
       SLOW,
     );

@@ -1,7 +1,6 @@
 // Loaded by Jest outside its module mapper: relative imports only.
 import { Client } from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../../libs/database/src/embedded-postgres';
-import { buildDataSourceOptions } from '../../libs/database/src/data-source-options';
 import { runMigrations } from '../../libs/database/src/migration-runner';
 import { databaseUrl, dropDatabases, joinTestRuns, type RunLock, TEST_DATABASE_PREFIX } from './database-names';
 
@@ -39,7 +38,7 @@ export default async function globalSetup(): Promise<void> {
   } finally {
     await admin.end();
   }
-  await runMigrations(buildDataSourceOptions({ url: databaseUrl(adminUrl, template) }));
+  await runMigrations({ url: databaseUrl(adminUrl, template) });
   process.env.TEST_PG_ADMIN_URL = adminUrl;
   process.env.TEST_PG_TEMPLATE = template;
   process.env.TEST_PG_RUN_ID = runId;

@@ -20,7 +20,7 @@ const USAGE = `usage:
 runCommand('ApiKey', async ({ config, databaseUrl }) => {
   const [command, ...args] = process.argv.slice(2);
   if (!['create', 'list', 'revoke'].includes(command ?? '')) throw new UsageError(USAGE);
-  if (config.migrateOnBoot) await runMigrations(buildDataSourceOptions({ url: databaseUrl }));
+  if (config.migrateOnBoot) await runMigrations({ url: databaseUrl });
   const context = await NestFactory.createApplicationContext(keysModule(config, databaseUrl), { logger: false });
   try {
     const keys = context.get(ApiKeysService);

@@ -5,7 +5,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { ApiKeysService, authStartupVerdict } from '@app/auth';
 import { type AppConfig, ConfigError, createLogger, Lifecycle, loadConfig } from '@app/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildDataSourceOptions, locateDatabase, runMigrations, type DatabaseLocation } from '@app/database';
+import { locateDatabase, runMigrations, type DatabaseLocation } from '@app/database';
 import { AppModule } from './app.module';
 import { databaseLocationConfig } from './command';
 import { configureApp, createHttpAdapter } from './configure-app';
@@ -74,7 +74,7 @@ async function bootstrap(): Promise<void> {
   try {
     database = await locateDatabase(databaseLocationConfig(config), (message) => log.info(message));
     if (config.migrateOnBoot) {
-      const { applied } = await runMigrations(buildDataSourceOptions({ url: database.url }));
+      const { applied } = await runMigrations({ url: database.url });
       log.info(applied.length ? `applied migrations: ${applied.join(', ')}` : 'schema is up to date');
     }
     app = await NestFactory.create<NestFastifyApplication>(

@@ -1,4 +1,4 @@
-import { buildDataSourceOptions, revertMigrations, runMigrations } from '@app/database';
+import { revertMigrations, runMigrations } from '@app/database';
 import { runCommand, UsageError } from './command';
 
 /**
@@ -7,7 +7,7 @@ import { runCommand, UsageError } from './command';
  * last N (`--revert all` every one). Uses DATABASE_URL, or the embedded server.
  */
 runCommand('Migrate', async ({ databaseUrl, logger }) => {
-  const options = buildDataSourceOptions({ url: databaseUrl });
+  const options = { url: databaseUrl };
   const revertAt = process.argv.indexOf('--revert');
   if (revertAt >= 0) {
     const arg = process.argv[revertAt + 1] ?? '1';

@@ -16,16 +16,16 @@ const USAGE = `usage: node dist/apps/api/src/seed.js [--now ISO-instant] [--days
  */
 runCommand('Seed', async ({ config, databaseUrl, logger }) => {
   const options = parseArguments(process.argv.slice(2));
-  const dataSourceOptions = buildDataSourceOptions({
+  const settings = {
     url: databaseUrl,
     poolSize: 2,
     connectionTimeoutMs: config.dbConnectionTimeoutMs,
     statementTimeoutMs: config.dbStatementTimeoutMs,
     applicationName: 'capsules-api:seed',
-  });
-  const { applied } = await runMigrations(dataSourceOptions);
+  };
+  const { applied } = await runMigrations(settings);
   if (applied.length) logger.log(`applied: ${applied.join(', ')}`);
-  const dataSource = new DataSource(dataSourceOptions);
+  const dataSource = new DataSource(buildDataSourceOptions(settings));
   await dataSource.initialize();
   try {
     const { window, capsules, runs } = await seedDatabase(dataSource, options);

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
-import { DataSource, type DataSourceOptions, type Migration } from 'typeorm';
+import { DataSource, type Migration } from 'typeorm';
+import { buildDataSourceOptions, type DatabaseSettings } from './data-source-options';
 
 /**
  * Key of the session-level advisory lock that serialises migration runs:
@@ -16,17 +17,20 @@ export interface MigrationResult {
 /**
  * Applies pending migrations while holding `pg_advisory_lock` on a dedicated
  * connection. A second runner blocks on the lock, then finds nothing to do.
+ * Migrations run without a statement timeout, whatever `settings` says: an
+ * index build or a backfill on a large ledger takes as long as it takes, and
+ * cancelling it half-way through a release helps no one.
  */
-export async function runMigrations(options: DataSourceOptions): Promise<MigrationResult> {
-  return withMigrationLock(options, async (dataSource) => {
+export async function runMigrations(settings: DatabaseSettings): Promise<MigrationResult> {
+  return withMigrationLock(settings, async (dataSource) => {
     const applied: Migration[] = await dataSource.runMigrations({ transaction: 'each' });
     return { applied: applied.map((m) => m.name) };
   });
 }
 
 /** Reverts up to `steps` applied migrations, newest first; returns how many it reverted. */
-export async function revertMigrations(options: DataSourceOptions, steps: number): Promise<number> {
-  return withMigrationLock(options, async (dataSource) => {
+export async function revertMigrations(settings: DatabaseSettings, steps: number): Promise<number> {
+  return withMigrationLock(settings, async (dataSource) => {
     let reverted = 0;
     while (reverted < steps && (await countApplied(dataSource)) > 0) {
       await dataSource.undoLastMigration({ transaction: 'each' });
@@ -59,16 +63,17 @@ async function countApplied(dataSource: DataSource): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
+/** A lock connection and a pool of 2: a migration run holds up to 3 connections. */
 async function withMigrationLock<T>(
-  options: DataSourceOptions,
+  settings: DatabaseSettings,
   work: (dataSource: DataSource) => Promise<T>,
 ): Promise<T> {
-  if (options.type !== 'postgres' || !options.url) {
-    throw new Error('Migrations need a postgres DataSource with a url');
-  }
-  const lockClient = new Client({ connectionString: options.url, application_name: 'capsules-api:migrate' });
+  const applicationName = settings.applicationName ?? 'capsules-api:migrate';
+  const lockClient = new Client({ connectionString: settings.url, application_name: applicationName });
   await lockClient.connect();
-  const dataSource = new DataSource({ ...options, poolSize: 2 });
+  const dataSource = new DataSource(
+    buildDataSourceOptions({ ...settings, applicationName, poolSize: 2, statementTimeoutMs: 0 }),
+  );
   try {
     await lockClient.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
     await dataSource.initialize();
