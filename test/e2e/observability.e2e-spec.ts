@@ -5,6 +5,7 @@ import { registerCapsule } from '../support/fixtures';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 const KEY = 'observer-0123456789abcdefghijklmnopq';
+const WRITE_KEY = 'writer-0123456789abcdefghijklmnopqrs';
 
 /** Collects the JSON lines a logger writes. */
 class LineSink extends Writable {
@@ -23,7 +24,13 @@ describe('request logs', () => {
     const logger = createLogger({ logLevel: 'info', logFormat: 'json' }, { service: 'test' }, sink);
     t = await createTestApp({
       logger,
-      config: { apiKeys: [{ name: 'observer', scope: 'admin', hash: hashApiKey(KEY) }], dbStatementTimeoutMs: 300 },
+      config: {
+        apiKeys: [
+          { name: 'observer', scope: 'admin', hash: hashApiKey(KEY) },
+          { name: 'ci-writer', scope: 'write', hash: hashApiKey(WRITE_KEY) },
+        ],
+        dbStatementTimeoutMs: 300,
+      },
     });
   });
   afterAll(() => t.close());
@@ -60,6 +67,30 @@ describe('request logs', () => {
     const line = requestLines().find((l) => l.url === '/no/such/route');
     expect(line).toMatchObject({ route: 'unmatched', status: 404 });
     expect(JSON.stringify(sink.lines)).not.toContain(KEY);
+  });
+
+  it("a write's line names the write key, never the key itself (Bearer or X-API-Key)", async () => {
+    const capsule = { slug: 'logged-write', title: 'Logged write', kind: 'dispatch', mode: 'automated' };
+    await t
+      .http()
+      .post('/api/capsules')
+      .set('Authorization', `Bearer ${WRITE_KEY}`)
+      .set('X-Request-Id', 'write-bearer')
+      .send(capsule)
+      .expect(200);
+    await t
+      .http()
+      .post('/api/capsules')
+      .set('X-API-Key', WRITE_KEY)
+      .set('X-Request-Id', 'write-header')
+      .send({ ...capsule, version: '1.1.0' })
+      .expect(200);
+    for (const id of ['write-bearer', 'write-header']) {
+      const lines = requestLines().filter((line) => line.request_id === id);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ method: 'POST', route: '/api/capsules', status: 200, api_key: 'ci-writer' });
+    }
+    expect(JSON.stringify(sink.lines)).not.toContain(WRITE_KEY);
   });
 
   it('logs server errors at ERROR severity with the request id (a 503 from a cancelled statement)', async () => {
