@@ -1,3 +1,4 @@
+import { registerCapsule } from '../support/fixtures';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -199,11 +200,6 @@ describe('POST /api/capsules/run and GET /api/capsules/runs', () => {
       expect(pages).toBe(Math.ceil(rows.length / 40));
     });
 
-    it('clamps a limit above 1000', async () => {
-      const res = await t.http().get('/api/capsules/runs?limit=5000').expect(200);
-      expect(res.body.length).toBe(Math.min(1000, await runCount()));
-    });
-
     it('filters by status (repeatable), actor, kind and start instants', async () => {
       const errors = await t.http().get('/api/capsules/runs?status=error&limit=1000').expect(200);
       expect(errors.body).toHaveLength(15);
@@ -231,5 +227,49 @@ describe('POST /api/capsules/run and GET /api/capsules/runs', () => {
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(typeof res.body.detail).toBe('string');
     });
+  });
+});
+
+describe('run lists clamp a limit above 1000', () => {
+  // A database of its own: 1200 runs would change every count the listing tests above rely on.
+  const RUNS = 1200;
+  const CHECKSUM = 'sha256:' + 'cd'.repeat(32);
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    await registerCapsule(t, { slug: 'bulk-runs' });
+    // One statement through SQL (the rollup triggers run once for it): the page size is under test, not inserts.
+    await t.dataSource.query(
+      `INSERT INTO capsule_runs (capsule_id, actor, status, started_at, completed_at, checksum)
+       SELECT c.id, 'bulk', 'success',
+              timestamptz '2026-09-01T00:00:00Z' + i * interval '1 second',
+              timestamptz '2026-09-01T00:00:00Z' + i * interval '1 second' + interval '1 second',
+              $1
+       FROM capsules c, generate_series(1, ${RUNS}) AS i WHERE c.slug = 'bulk-runs'`,
+      [CHECKSUM],
+    );
+  });
+
+  afterAll(() => t.close());
+
+  it.each([
+    ['every run', '/api/capsules/runs'],
+    ['the runs of a capsule', '/api/capsules/bulk-runs/runs'],
+    ['the runs of an artifact', `/api/artifacts?checksum=${CHECKSUM}`],
+  ])('%s: limit=5000 gives exactly 1000 and a Link to the rest', async (_label, list) => {
+    const url = `${list}${list.includes('?') ? '&' : '?'}limit=5000`;
+    const first = await t.http().get(url).expect(200);
+    expect(first.body.length).toBe(1000);
+    const link = first.headers.link as string | undefined;
+    expect(link).toMatch(/^<[^>]+[?&]cursor=[A-Za-z0-9_-]+>; rel="next"$/);
+    const rest = await t
+      .http()
+      .get(/^<([^>]+)>/.exec(link!)![1])
+      .expect(200);
+    expect(rest.body.length).toBe(RUNS - 1000);
+    expect(rest.headers.link).toBeUndefined();
+    const ids = [...first.body, ...rest.body].map((r: { id: number }) => r.id);
+    expect(new Set(ids).size).toBe(RUNS);
   });
 });
