@@ -179,6 +179,33 @@ describe('POST /api/capsules and GET /api/capsules', () => {
       expect(await count()).toBe(before);
     });
 
+    it('21 tags is a 422 naming tags, on a new capsule and on an update; 20 is allowed', async () => {
+      const tags = (n: number) => Array.from({ length: n }, (_, i) => `tag-${i}`);
+      const before = await count();
+      const created = await t
+        .http()
+        .post('/api/capsules')
+        .send({ ...dawn, slug: 'many-tags', tags: tags(21) })
+        .expect(422);
+      expect(created.body.errors).toEqual([{ field: 'tags', message: expect.stringContaining('20') }]);
+      expect(await count()).toBe(before);
+
+      const stored = await t
+        .http()
+        .post('/api/capsules')
+        .send({ ...dawn, slug: 'many-tags', tags: tags(20) })
+        .expect(200);
+      expect(stored.body.tags).toEqual(tags(20));
+      const updated = await t
+        .http()
+        .post('/api/capsules')
+        .send({ ...dawn, slug: 'many-tags', tags: tags(21) })
+        .expect(422);
+      expect(updated.body.errors.map((e: { field: string }) => e.field)).toEqual(['tags']);
+      const after = await t.http().get('/api/capsules/many-tags').expect(200);
+      expect(after.body).toMatchObject({ tags: tags(20), revision: stored.body.revision });
+    });
+
     it('a JSON array body', async () => {
       const res = await t.http().post('/api/capsules').send([dawn]).expect(422);
       expect(res.body.errors).toEqual([{ field: '(body)', message: expect.any(String) }]);
