@@ -273,3 +273,53 @@ describe('POST /api/capsules and GET /api/capsules', () => {
     });
   });
 });
+
+describe('capsule lists clamp a limit above 1000', () => {
+  // A database of its own: 1100 capsules would change what the listing tests above see.
+  const CAPSULES = 1100;
+  const VERSIONS = 1100;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    // Through SQL, one statement each: the page size is under test, not registration.
+    await t.dataSource.query(
+      `INSERT INTO capsules (slug, title, kind, mode)
+       SELECT 'bulk-' || lpad(i::text, 4, '0'), 'Bulk ' || i, 'bulk', 'automated'
+       FROM generate_series(1, ${CAPSULES}) AS i`,
+    );
+    // Revision 1 comes from the insert trigger; revisions 2..VERSIONS stand for as many edits.
+    await t.dataSource.query(
+      `INSERT INTO capsule_versions (capsule_id, revision, definition)
+       SELECT c.id, r, capsule_definition(c) FROM capsules c, generate_series(2, ${VERSIONS}) AS r
+       WHERE c.slug = 'bulk-0001'`,
+    );
+  });
+
+  afterAll(() => t.close());
+
+  /** Asks for 5000; expects 1000, a Link, and the rest on the linked page. */
+  async function expectClamped(url: string, total: number): Promise<void> {
+    const first = await t.http().get(url).expect(200);
+    expect(first.body.length).toBe(1000);
+    const link = first.headers.link as string | undefined;
+    expect(link).toMatch(/^<[^>]+[?&]cursor=[A-Za-z0-9_-]+>; rel="next"$/);
+    const rest = await t
+      .http()
+      .get(/^<([^>]+)>/.exec(link!)![1])
+      .expect(200);
+    expect(rest.body.length).toBe(total - 1000);
+    expect(rest.headers.link).toBeUndefined();
+  }
+
+  it('GET /api/capsules?limit=5000 gives exactly 1000 (also the default) and a Link to the rest', async () => {
+    await expectClamped('/api/capsules?limit=5000', CAPSULES);
+    const byDefault = await t.http().get('/api/capsules').expect(200);
+    expect(byDefault.body.length).toBe(1000);
+    expect(byDefault.headers.link).toMatch(/; rel="next"$/);
+  });
+
+  it('GET /api/capsules/:slug/versions?limit=5000 gives exactly 1000 and a Link to the rest', async () => {
+    await expectClamped('/api/capsules/bulk-0001/versions?limit=5000', VERSIONS);
+  });
+});
