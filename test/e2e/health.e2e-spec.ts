@@ -1,4 +1,4 @@
-import { FixedClock } from '@app/common';
+import { FixedClock, Lifecycle } from '@app/common';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 describe('service info and probes', () => {
@@ -92,5 +92,44 @@ describe('service info and probes', () => {
     expect(given.headers['x-request-id']).toBe('trace-123');
     const made = await t.http().get('/health').set('X-Request-Id', 'bad id with spaces').expect(200);
     expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('shutting down (SIGTERM: draining, then closing)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('draining: readiness is 503 at once while the API still serves', async () => {
+    t.app.get(Lifecycle).beginDrain();
+    const ready = await t.http().get('/health/ready').expect(503);
+    expect(ready.body).toMatchObject({ status: 'error' });
+    await t.http().get('/health/live').expect(200);
+    await t.http().get('/api/capsules').expect(200);
+  });
+
+  it('closing: a request on a kept-alive connection is a 503 problem that starts nothing', async () => {
+    t.app.get(Lifecycle).beginClose();
+    const body = { slug: 'too-late', title: 'Too late', kind: 'dispatch', mode: 'automated' };
+    const res = await t.http().post('/api/capsules').set('X-Request-Id', 'late-1').send(body).expect(503);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.headers.connection).toBe('close');
+    expect(res.headers['x-request-id']).toBe('late-1');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.body).toMatchObject({
+      status: 503,
+      code: 'SHUTTING_DOWN',
+      request_id: 'late-1',
+      detail: expect.any(String),
+    });
+    const [{ n }] = await t.dataSource.query<{ n: number }[]>('SELECT count(*)::int AS n FROM capsules');
+    expect(n).toBe(0);
   });
 });

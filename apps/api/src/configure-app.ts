@@ -10,6 +10,8 @@ import type { Logger as PinoLogger } from 'pino';
 import { API_KEY_HEADER_SCHEME, BEARER_SCHEME } from '@app/auth';
 import {
   type AppConfig,
+  domainProblem,
+  Lifecycle,
   plainProblem,
   PROBLEM_CONTENT_TYPE,
   ProblemDetailsFilter,
@@ -18,6 +20,7 @@ import {
   securityHeaders,
   sendProblem,
   RequestDeadlines,
+  ShuttingDownError,
 } from '@app/common';
 import { MetricsService } from './metrics/metrics.service';
 import { SERVICE_DESCRIPTION, SERVICE_NAME, SERVICE_VERSION } from './service-info';
@@ -90,7 +93,8 @@ export function createHttpAdapter(config: AppConfig, logger: PinoLogger): Fastif
     },
     // The whole request (headers and body) must arrive within the request timeout (slow clients).
     requestTimeout: config.requestTimeoutMs,
-    return503OnClosing: true,
+    // While closing, the onRequest hook in configureApp answers a problem+json 503 (Fastify's own is bare JSON).
+    return503OnClosing: false,
   });
 }
 
@@ -132,8 +136,11 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): Op
     deadlines.stop();
     done();
   });
+  const lifecycle = app.get(Lifecycle);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id).headers(SECURITY_HEADERS);
+    // The listener is closed (SIGTERM): a request on a kept-alive connection is refused, not started.
+    if (lifecycle.closing) return sendProblem(request, reply, domainProblem(new ShuttingDownError(), reply));
     request.deadline = deadlines.start(request, reply);
     done();
   });

@@ -40,15 +40,23 @@ async function bootstrap(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info(`${reason}: shutting down (drain up to ${config.shutdownDrainMs} ms)`);
-    try {
-      if (app) await drainAndClose(app, config, log);
-      if (database?.embedded && !database.embedded.adopted) {
-        await database.embedded.stop();
-        log.info('embedded PostgreSQL stopped');
+    // Each step runs even if the one before failed: a stuck drain must not leave PostgreSQL running.
+    const step = async (what: string, work: () => Promise<void>) => {
+      try {
+        await work();
+      } catch (error) {
+        log.error({ err: error }, `${what} failed`);
+        code = code || 1;
       }
-    } catch (error) {
-      log.error({ err: error }, 'shutdown failed');
-      code = code || 1;
+    };
+    const started = app;
+    if (started) await step('shutdown', () => drainAndClose(started, config, log));
+    const embedded = database?.embedded;
+    if (embedded && !embedded.adopted) {
+      await step('stopping the embedded PostgreSQL', async () => {
+        await embedded.stop();
+        log.info('embedded PostgreSQL stopped');
+      });
     }
     logger.flush();
     process.exit(code);
@@ -111,6 +119,7 @@ async function drainAndClose(
     await sleep(shutdownDelayMs);
   }
   const server = app.getHttpServer();
+  app.get(Lifecycle).beginClose();
   const cut = setTimeout(() => {
     log.warn(`in-flight requests still running after ${shutdownDrainMs} ms: closing their connections`);
     server.closeAllConnections();
@@ -118,7 +127,7 @@ async function drainAndClose(
   let abandon: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      app.close(),
+      app.close().then(() => log.info('HTTP server closed, database pool closed')),
       new Promise<never>((_, reject) => {
         abandon = setTimeout(
           () => reject(new Error('the app did not close within the drain (a database call is stuck)')),

@@ -142,7 +142,6 @@ export class AnalyticsRepository {
     return withHistogram(await this.db.query<T[]>(sql, params));
   }
 
-  /** Active capsules with a schedule, with what their state needs. */
   /** Runs in the ledger by status, from the all-time rollups (one row per capsule, never the runs). */
   async runTotalsByStatus(): Promise<Record<'running' | 'success' | 'error' | 'timeout' | 'cancelled', number>> {
     const [row] = await this.db.query<Record<string, number>[]>(
@@ -160,6 +159,7 @@ export class AnalyticsRepository {
     };
   }
 
+  /** Active capsules with a schedule, with what their state needs. */
   scheduled(): Promise<ScheduledRow[]> {
     return this.db.query(
       `SELECT c.id AS capsule_id, c.slug, c.title, c.kind, c.schedule, c.timezone, c.entrypoint, c.grace_seconds,
@@ -168,6 +168,14 @@ export class AnalyticsRepository {
        WHERE c.status = 'active' AND c.schedule IS NOT NULL
        ORDER BY c.slug`,
     );
+  }
+
+  /** Archived capsules that keep a schedule: their schedule is paused. */
+  async countPausedSchedules(): Promise<number> {
+    const [row] = await this.db.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM capsules WHERE status = 'archived' AND schedule IS NOT NULL`,
+    );
+    return row.n;
   }
 
   /**

@@ -149,10 +149,11 @@ export class AnalyticsService {
     return this.analytics.runTotalsByStatus();
   }
 
-  /** How many active scheduled capsules are in each schedule state now (for /metrics). */
+  /** How many capsules with a schedule are in each schedule state now, archived ones as `paused` (for /metrics). */
   async scheduleStateCounts(): Promise<Record<ScheduleState, number>> {
     const counts = Object.fromEntries(SCHEDULE_STATES.map((state) => [state, 0])) as Record<ScheduleState, number>;
     for (const entry of await this.scheduled({})) counts[entry.state]++;
+    counts.paused = await this.analytics.countPausedSchedules();
     return counts;
   }
 

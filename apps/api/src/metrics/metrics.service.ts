@@ -67,7 +67,7 @@ export class MetricsService {
     });
     new Gauge({
       name: 'capsules_scheduled',
-      help: 'Active scheduled capsules by schedule state (new, up, late, down, paused) at scrape time',
+      help: 'Capsules with a schedule by schedule state (new, up, late, down; paused: archived) at scrape time',
       labelNames: ['state'],
       registers,
       async collect() {

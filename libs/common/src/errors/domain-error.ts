@@ -64,3 +64,11 @@ export class ServiceUnavailableError extends DomainError {
     this.headers['retry-after'] = String(retryAfterSeconds);
   }
 }
+
+/** 503 while the process shuts down: the request was not started; send it again (another instance answers). */
+export class ShuttingDownError extends ServiceUnavailableError {
+  constructor() {
+    super('The service is shutting down; send the request again', 'SHUTTING_DOWN', 1);
+    this.headers.connection = 'close';
+  }
+}
