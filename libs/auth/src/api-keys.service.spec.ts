@@ -58,6 +58,21 @@ describe('ApiKeysService', () => {
     expect(await service.authenticate(key)).toBeUndefined();
   });
 
+  it('reads unknown ids only after beforeLookup, but refreshes a good key without it', async () => {
+    const { key } = generateApiKey();
+    const { service, repository, clock } = setup([row(key)]);
+    const refuse = jest.fn(() => {
+      throw new Error('over the address limit');
+    });
+    const unknown = generateApiKey().key;
+    await expect(service.authenticate(unknown, refuse)).rejects.toThrow('over the address limit');
+    expect(await service.authenticate(key)).toEqual({ name: 'runner', scope: 'write' });
+    clock.set('2026-11-24T08:00:05.001Z');
+    expect(await service.authenticate(key, refuse)).toEqual({ name: 'runner', scope: 'write' });
+    expect(refuse).toHaveBeenCalledTimes(1);
+    expect(repository.findById).toHaveBeenCalledTimes(2);
+  });
+
   it('refuses a key whose id exists but whose secret differs', async () => {
     const { key } = generateApiKey();
     const { service } = setup([row(key)]);

@@ -65,8 +65,10 @@ export class ApiKeysService {
 
   /**
    * The principal of a presented key, or undefined. `beforeLookup` runs just before a database
-   * read (a key id not cached): the guard refuses callers over their rate limit there, so guessed
-   * keys cannot turn into database load.
+   * read of an id not known to be good (never seen, or last found unknown or revoked): the guard
+   * refuses callers over their rate limit there, so guessed keys cannot turn into database load.
+   * The expired row of a good key is read again without it (one read per id per TTL), so a valid
+   * key is never refused for what others sent from its address.
    */
   async authenticate(presented: string, beforeLookup?: () => void): Promise<Principal | undefined> {
     const hash = hashApiKey(presented);
@@ -136,7 +138,7 @@ export class ApiKeysService {
     const now = this.clock.now().getTime();
     const hit = this.rows.get(id);
     if (hit && hit.until > now) return hit.value;
-    beforeLookup?.();
+    if (!hit?.value) beforeLookup?.();
     const row = await this.keys.findById(id);
     const value = row && !row.revoked_at ? { name: row.name, scope: row.scope, hash: row.key_hash } : null;
     this.rows.delete(id);
