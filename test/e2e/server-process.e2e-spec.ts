@@ -218,16 +218,46 @@ describe('the server process', () => {
     }
   });
 
-  it('with SHUTDOWN_DELAY_MS, readiness is 503 on SIGTERM while the server still serves, then it closes', async () => {
-    const server = await startServer({ DATABASE_URL: db.url, SHUTDOWN_DELAY_MS: '1500' });
+  it('with SHUTDOWN_DELAY_MS, readiness is 503 on SIGTERM while the API still takes new connections', async () => {
+    // A delay no machine runs out of while the checks below run; the test ends (SIGKILL) without waiting for it.
+    const server = await startServer({ DATABASE_URL: db.url, SHUTDOWN_DELAY_MS: '60000' });
     try {
       await until(() => server.lines.some((l) => String(l.message).includes('listening')), 'the server to listen');
       expect((await request(server.port, 'GET', '/health/ready')).status).toBe(200);
       server.child.kill('SIGTERM');
+      // Every request below opens a new connection (agent: false): the listener is still open.
       await until(async () => (await request(server.port, 'GET', '/health/ready')).status === 503, 'readiness 503');
+      await until(
+        () => server.lines.some((l) => String(l.message).startsWith('readiness is 503; serving 60000 ms more')),
+        'the shutdown delay to be logged',
+      );
       const ready = await request(server.port, 'GET', '/health/ready');
-      expect(ready.body).toMatchObject({ status: 'error', error: { shutdown: { status: 'down' } } });
+      expect(ready).toMatchObject({ status: 503, body: { status: 'error', error: { shutdown: { status: 'down' } } } });
       expect((await request(server.port, 'GET', '/health/live')).status).toBe(200);
+      const capsule = { slug: 'late-write', title: 'Late write', kind: 'dispatch', mode: 'automated' };
+      expect((await request(server.port, 'POST', '/api/capsules', capsule)).status).toBe(200);
+      expect((await request(server.port, 'GET', '/api/capsules/late-write')).status).toBe(200);
+      expect(server.child.exitCode).toBeNull();
+    } catch (error) {
+      process.stderr.write(`server output:\n${server.lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+      throw error;
+    } finally {
+      server.child.kill('SIGKILL');
+      await server.exited;
+    }
+  });
+
+  it('after SHUTDOWN_DELAY_MS the listener closes and the process exits 0', async () => {
+    // Nothing here has to happen within the delay: the test only waits for its end.
+    const server = await startServer({ DATABASE_URL: db.url, SHUTDOWN_DELAY_MS: '500' });
+    try {
+      await until(() => server.lines.some((l) => String(l.message).includes('listening')), 'the server to listen');
+      expect((await request(server.port, 'GET', '/health/ready')).status).toBe(200);
+      server.child.kill('SIGTERM');
+      await until(
+        () => server.lines.some((l) => String(l.message).startsWith('readiness is 503; serving 500 ms more')),
+        'the shutdown delay to be logged',
+      );
       await until(async () => {
         try {
           await request(server.port, 'GET', '/health/live');
