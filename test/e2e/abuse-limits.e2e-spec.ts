@@ -132,13 +132,17 @@ describe('request timeout', () => {
   });
   afterAll(() => t.close());
 
-  it('a request still unanswered after REQUEST_TIMEOUT_MS is a 503 REQUEST_TIMEOUT problem', async () => {
+  it.each([
+    ['a read', () => t.http().get('/api/capsules')],
+    // A request with a body (read before the handler runs) is bounded the same way.
+    ['a write', () => t.http().post('/api/capsules').send({ slug: 'slow', title: 'Slow', kind: 'k', mode: 'm' })],
+  ])('%s still unanswered after REQUEST_TIMEOUT_MS is a 503 REQUEST_TIMEOUT problem', async (_label, call) => {
     const blocker = new Client({ connectionString: t.db.url });
     await blocker.connect();
     try {
       await blocker.query('BEGIN');
       await blocker.query('LOCK TABLE capsules IN ACCESS EXCLUSIVE MODE');
-      const res = await t.http().get('/api/capsules').set('X-Request-Id', 'slow-1').timeout(10_000).expect(503);
+      const res = await call().set('X-Request-Id', 'slow-1').timeout(10_000).expect(503);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(res.headers['retry-after']).toBe('5');
       expect(res.headers['x-content-type-options']).toBe('nosniff');

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Test } from 'supertest';
 import { type EmbeddedPostgresServer, runMigrations, startEmbeddedPostgres } from '@app/database';
@@ -35,7 +35,7 @@ describe('database outage', () => {
     await server.ensureDatabase('capsules');
     await runMigrations({ url: server.url('capsules') });
     t = await createAppOnUrl(server.url('capsules'), {
-      config: { dbPoolSize: 3, dbConnectionTimeoutMs: 1_000 },
+      config: { dbPoolSize: 3, dbConnectionTimeoutMs: 1_000, dbStatementTimeoutMs: 1_000, requestTimeoutMs: 2_000 },
     });
 
     await t
@@ -200,4 +200,88 @@ describe('database outage', () => {
       ]);
     });
   });
+
+  /**
+   * A database that stops answering without closing anything (a frozen host, a dropped network
+   * path): every server process is stopped, so connections stay open, queries sit unanswered and
+   * no server-side timeout can fire. The request deadline bounds every answer.
+   */
+  describe('while the database hangs (every server process frozen)', () => {
+    let frozen: number[] = [];
+
+    beforeAll(() => {
+      frozen = serverProcesses(dataDir);
+      for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+    });
+
+    afterAll(() => {
+      for (const pid of frozen) process.kill(pid, 'SIGCONT');
+    });
+
+    it.each([
+      ['POST /api/capsules/run', () => t.http().post('/api/capsules/run').send(HUNG_REPORT)],
+      ['GET /api/capsules', () => t.http().get('/api/capsules')],
+      ['GET /api/capsules/performance', () => t.http().get('/api/capsules/performance')],
+    ])(
+      '%s answers a bounded 503 problem, not a hang',
+      async (_label, call) => {
+        const res = await call().timeout(REQUEST_LIMIT_MS);
+        expect(res.status).toBe(503);
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(res.headers['retry-after']).toMatch(/^\d+$/);
+        expect(['REQUEST_TIMEOUT', 'DATABASE_UNAVAILABLE']).toContain(res.body.code);
+        expect(res.text).not.toMatch(INTERNALS);
+      },
+      SLOW,
+    );
+
+    it(
+      'readiness is 503, liveness 200',
+      async () => {
+        const ready = await t.http().get('/health/ready').timeout(REQUEST_LIMIT_MS);
+        expect(ready.status).toBe(503);
+        expect(ready.text).not.toMatch(INTERNALS);
+        await t.http().get('/health/live').timeout(REQUEST_LIMIT_MS).expect(200);
+      },
+      SLOW,
+    );
+  });
+
+  describe('when the frozen database resumes', () => {
+    it(
+      'readiness recovers, and the report retried with its run_key is recorded exactly once',
+      async () => {
+        const ready = async () => (await t.http().get('/health/ready').timeout(REQUEST_LIMIT_MS)).status === 200;
+        await until(ready, 'readiness after the database resumed', { attempts: 100, intervalMs: 100 });
+        // The first attempt's INSERT may have completed once the server resumed: the retry finds it.
+        const res = await t.http().post('/api/capsules/run').send(HUNG_REPORT).timeout(REQUEST_LIMIT_MS).expect(200);
+        const rows = await t.dataSource.query<{ id: number }[]>(
+          'SELECT id::int AS id FROM capsule_runs WHERE run_key = $1',
+          [HUNG_REPORT.run_key],
+        );
+        expect(rows).toEqual([{ id: res.body.id }]);
+      },
+      SLOW,
+    );
+  });
 });
+
+const HUNG_REPORT = { capsule_slug: 'outage-a', actor: 'cron', status: 'success', run_key: 'during-the-hang' };
+
+/** The postmaster of the cluster in `dataDir` and every process it started (backends, workers). */
+function serverProcesses(dataDir: string): number[] {
+  const postmaster = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const children = readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after the last ')'.
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
+      } catch {
+        return false; // the process ended while we looked
+      }
+    })
+    .map(Number);
+  return [postmaster, ...children];
+}

@@ -51,7 +51,8 @@ export class RequestDeadlines {
       if (entry.due > now) continue;
       this.open.delete(entry);
       const { request, reply } = entry;
-      if (reply.sent || request.raw.destroyed) continue;
+      // The response, not the request: a request whose body has been read is already `destroyed`.
+      if (reply.sent || reply.raw.destroyed) continue;
       const timedOut = new ServiceUnavailableError(`The request took longer than ${this.ms} ms`, 'REQUEST_TIMEOUT');
       sendProblem(request, reply, domainProblem(timedOut, reply));
     }
