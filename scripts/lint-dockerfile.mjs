@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Lints the Dockerfile with dockerfile-utils (every check on, warnings count as
 // failures) and a few rules of ours: the final stage has a non-root USER, a
-// HEALTHCHECK and an exec-form CMD; an allow-list .dockerignore lets every
-// COPY source through. Exit 1 on any problem.
+// HEALTHCHECK, an exec-form CMD and the production ENV (REQUIRED_ENV); a
+// .dockerignore exists and, as an allow-list, lets every COPY source through.
+// Exit 1 on any problem.
 //
 //   node scripts/lint-dockerfile.mjs [path/to/Dockerfile]
 import { existsSync, readFileSync } from 'node:fs';
@@ -17,6 +18,8 @@ const content = readFileSync(file, 'utf8');
 const lines = content.split(/\r?\n/);
 const problems = [];
 const print = (stream, line) => stream.write(`${line}\n`);
+/** The final stage's ENV that deploy/ relies on (image-replay.sh overrides HOST, so only this catches it). */
+const REQUIRED_ENV = { NODE_ENV: 'production', HOST: '0.0.0.0', MIGRATE_ON_BOOT: 'false' };
 
 const every = ValidationSeverity.WARNING;
 const diagnostics = validate(content, {
@@ -63,10 +66,24 @@ if (!cmd) problems.push('final stage: no CMD or ENTRYPOINT');
 else if (!cmd.args.startsWith('[')) {
   problems.push(`${cmd.line}: ${cmd.keyword} in shell form: use the exec form so that node receives SIGTERM`);
 }
+// ENV key=value pairs (quotes dropped); the legacy `ENV key value` form too.
+const env = {};
+for (const ins of finalStage.filter((i) => i.keyword === 'ENV')) {
+  if (!/^\w+=/.test(ins.args)) env[ins.args.split(/\s+/)[0]] = ins.args.replace(/^\S+\s*/, '');
+  for (const m of ins.args.matchAll(/(\w+)=("[^"]*"|'[^']*'|\S*)/g)) env[m[1]] = m[2].replace(/^["']|["']$/g, '');
+}
+for (const [key, value] of Object.entries(REQUIRED_ENV)) {
+  if (env[key] !== value) {
+    problems.push(`final stage: ENV ${key}=${value} required (got ${key in env ? `"${env[key]}"` : 'none'})`);
+  }
+}
 
-// With an allow-list .dockerignore (`*` first), every COPY from the build
-// context must be re-included, or `docker build` fails where the replay passes.
+// Without a .dockerignore the whole checkout (node_modules, .data, .env files)
+// is sent to the builder. With an allow-list one (`*` first), every COPY from
+// the build context must be re-included, or `docker build` fails where the
+// replay passes.
 const ignoreFile = path.join(path.dirname(file), '.dockerignore');
+if (!existsSync(ignoreFile)) problems.push(`${path.basename(ignoreFile)}: missing next to the Dockerfile`);
 const ignore = existsSync(ignoreFile)
   ? readFileSync(ignoreFile, 'utf8')
       .split(/\r?\n/)
