@@ -3,6 +3,8 @@
   Builds the image with Cloud Build, runs the migrations as a Cloud Run Job,
   then deploys the Cloud Run service from deploy/cloudrun/service.yaml.
   The PowerShell twin of deploy.sh (same steps, same defaults).
+  -SkipBuild needs -Image (the default tag is the one this run would build).
+  -DryRun prints the gcloud commands and the rendered service.yaml; it runs no gcloud.
 
 .EXAMPLE
   ./deploy/cloudrun/deploy.ps1 -ProjectId my-project -ServiceName capsules-api
@@ -29,10 +31,24 @@ param(
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
+# The default tag names this checkout, which only the build step pushes.
+if ($SkipBuild -and -not $Image) {
+  throw '-SkipBuild needs -Image (the default tag would name an image that was never built)'
+}
+
 $Root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 if (-not $Image) {
-  $tag = & git -C $Root describe --always --dirty --abbrev=12 2>$null
-  if ($LASTEXITCODE -ne 0 -or -not $tag) { $tag = Get-Date -Format 'yyyyMMddHHmmss' }
+  # Like deploy.sh: git describe, or the date when git or the checkout is missing. A missing
+  # git throws (so may git's stderr under 'Stop' in Windows PowerShell 5.1): hence the catch.
+  $tag = $null
+  try {
+    $tag = & git -C $Root describe --always --dirty --abbrev=12 2>$null
+    if ($LASTEXITCODE -ne 0) { $tag = $null }
+  }
+  catch {
+    $tag = $null
+  }
+  if (-not $tag) { $tag = Get-Date -Format 'yyyyMMddHHmmss' }
   $Image = "$Region-docker.pkg.dev/$ProjectId/capsules/${ServiceName}:$tag"
 }
 if (-not $CloudSqlInstance) { $CloudSqlInstance = "${ProjectId}:${Region}:capsules" }
@@ -91,7 +107,10 @@ $rendered = Join-Path ([System.IO.Path]::GetTempPath()) ("capsules-service-{0}.y
 try {
   # UTF-8 without a byte order mark (Windows PowerShell's Set-Content would write one).
   [System.IO.File]::WriteAllText($rendered, $yaml)
-  if ($DryRun) { Write-Host $yaml }
+  if ($DryRun) {
+    Write-Host '# rendered service.yaml (dry run):'
+    Write-Host $yaml
+  }
   Invoke-Gcloud run services replace $rendered --project $ProjectId --region $Region
 }
 finally {

@@ -7,6 +7,9 @@
 #     [--cloudsql-instance PROJECT:REGION:INSTANCE] [--service-account EMAIL] \
 #     [--skip-build] [--skip-migrate] [--allow-unauthenticated] [--dry-run]
 #
+# --skip-build needs --image (the default tag is the one this run would build).
+# --dry-run prints the gcloud commands and the rendered service.yaml; it runs no gcloud.
+#
 # Needs gcloud (authenticated), an Artifact Registry repository for the image,
 # the Secret Manager secrets capsules-database-url and capsules-api-keys, and a
 # service account with roles/cloudsql.client and roles/secretmanager.secretAccessor
@@ -14,7 +17,7 @@
 set -euo pipefail
 
 usage() {
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
   exit "${1:-0}"
 }
 
@@ -47,6 +50,11 @@ while [ $# -gt 0 ]; do
 done
 
 [ -n "$PROJECT_ID" ] || { echo "--project is required" >&2; usage 2 >&2; }
+# The default tag names this checkout, which only the build step pushes.
+if [ "$SKIP_BUILD" = 1 ] && [ -z "$IMAGE" ]; then
+  echo "--skip-build needs --image (the default tag would name an image that was never built)" >&2
+  usage 2 >&2
+fi
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TAG="$(git -C "$ROOT" describe --always --dirty --abbrev=12 2>/dev/null || date +%Y%m%d%H%M%S)"
 IMAGE="${IMAGE:-$REGION-docker.pkg.dev/$PROJECT_ID/capsules/$SERVICE:$TAG}"
@@ -98,7 +106,10 @@ if grep -n '^[^#]*\${' "$rendered"; then
   echo "service.yaml still has placeholders (above)" >&2
   exit 1
 fi
-[ "$DRY_RUN" = 0 ] || cat "$rendered"
+if [ "$DRY_RUN" = 1 ]; then
+  echo '# rendered service.yaml (dry run):'
+  cat "$rendered"
+fi
 run gcloud run services replace "$rendered" --project "$PROJECT_ID" --region "$REGION"
 
 # The API checks its own keys; Cloud Run's IAM check is on unless asked otherwise.
