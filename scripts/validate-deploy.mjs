@@ -9,17 +9,24 @@
 //   on an emptyDir, resources set, secrets referenced (secretKeyRef) never
 //   inlined and no Secret manifests, the migration Job's command, Service /
 //   HPA / PDB pointing at the Deployment, grace period above the drain, pool
-//   size x replicas below max_connections;
+//   size x replicas (+ a migration run) below max_connections;
 // - deploy/cloudrun/service.yaml: Knative structure, its container against the
 //   Kubernetes Container schema, probes, secret refs, placeholders that
-//   deploy.sh and deploy.ps1 fill in.
+//   deploy.sh and deploy.ps1 fill in;
+// - the environment each workload gives the app, through the app's own
+//   loadConfig() from dist/ (run `npm run build` first): it must load, and
+//   every variable the manifests set must be one it reads;
+// - deploy/cloudrun/deploy.sh: `bash -n`, a --dry-run that calls no gcloud and
+//   renders service.yaml without placeholders, --skip-build refused without --image.
 //
 //   node scripts/validate-deploy.mjs        exit 1 and a list of problems, or a summary
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,6 +35,10 @@ const cloudRunDir = path.join(root, 'deploy', 'cloudrun');
 
 /** The database's max_connections the pool sizes are checked against (PostgreSQL's default). */
 const MAX_CONNECTIONS = Number(process.env.DEPLOY_MAX_CONNECTIONS ?? 100);
+/** A migration run's connections: its advisory-lock client plus a pool of 2 (libs/database/src/migration-runner.ts). */
+const MIGRATION_CONNECTIONS = 3;
+/** apps/api/src/main.ts abandons a close still stuck this long after SHUTDOWN_DRAIN_MS (exit 1). */
+const CLOSE_ABANDON_MS = 5000;
 const MIGRATE_COMMAND = ['node', 'dist/apps/api/src/migrate.js'];
 /** The image's USER (the node user of the node images). */
 const IMAGE_UID = 1000;
@@ -281,14 +292,16 @@ else {
     if (config.PORT && !ports.some((p) => String(p.containerPort) === config.PORT)) {
       report(deployment, `no container port matches PORT=${config.PORT}`);
     }
+    const delayMs = Number(config.SHUTDOWN_DELAY_MS ?? 0);
     const drainMs = Number(config.SHUTDOWN_DRAIN_MS ?? 10_000);
     const preStop = api.lifecycle?.preStop?.exec?.command;
     const pauseS = preStop?.[0] === 'sleep' ? Number(preStop[1]) : 0;
     const grace = pod.terminationGracePeriodSeconds ?? 30;
-    if (!(grace > pauseS + drainMs / 1000)) {
+    if (!(grace > pauseS + (delayMs + drainMs + CLOSE_ABANDON_MS) / 1000)) {
       report(
         deployment,
-        `terminationGracePeriodSeconds ${grace} must exceed preStop ${pauseS} s + SHUTDOWN_DRAIN_MS ${drainMs} ms`,
+        `terminationGracePeriodSeconds ${grace} must exceed preStop ${pauseS} s + SHUTDOWN_DELAY_MS ${delayMs} ms + ` +
+          `SHUTDOWN_DRAIN_MS ${drainMs} ms + ${CLOSE_ABANDON_MS} ms (the app's last wait for a stuck close)`,
       );
     }
   }
@@ -323,10 +336,11 @@ for (const doc of hpas) {
   }
   if (!((doc.obj.spec?.minReplicas ?? 1) >= 2)) report(doc, 'minReplicas must be at least 2');
   const max = doc.obj.spec?.maxReplicas ?? 0;
-  if (max * pool + 1 >= MAX_CONNECTIONS) {
+  if (max * pool + MIGRATION_CONNECTIONS >= MAX_CONNECTIONS) {
     report(
       doc,
-      `maxReplicas ${max} x DB_POOL_SIZE ${pool} + 1 (the Job) must stay below max_connections ${MAX_CONNECTIONS}`,
+      `maxReplicas ${max} x DB_POOL_SIZE ${pool} + ${MIGRATION_CONNECTIONS} (a migration run) must stay below ` +
+        `max_connections ${MAX_CONNECTIONS}`,
     );
   }
 }
@@ -362,6 +376,7 @@ for (const k of kustomizations) {
 // Cloud Run.
 const cloudRunFile = path.join(cloudRunDir, 'service.yaml');
 let cloudRunChecked = false;
+let cloudRunContainer;
 if (!existsSync(cloudRunFile)) problems.push('deploy/cloudrun/service.yaml is missing');
 else {
   const [doc, ...extra] = load(cloudRunFile);
@@ -386,6 +401,7 @@ else {
     const containers = spec.containers ?? [];
     if (containers.length !== 1) report(doc, 'exactly one container expected');
     const c = containers[0] ?? {};
+    cloudRunContainer = { doc, container: c };
     for (const message of checkSchema(
       schemaValidator('IoK8sApiCoreV1Container'),
       c,
@@ -408,8 +424,14 @@ else {
     }
     if (envValue('TRUST_PROXY') !== '1')
       report(doc, 'TRUST_PROXY must be "1" behind Cloud Run (its front end is one hop)');
-    if (!(Number(envValue('SHUTDOWN_DRAIN_MS') ?? 10_000) < 10_000)) {
-      report(doc, 'SHUTDOWN_DRAIN_MS must stay below 10000 (Cloud Run kills 10 s after SIGTERM)');
+    const stopMs =
+      Number(envValue('SHUTDOWN_DELAY_MS') ?? 0) + Number(envValue('SHUTDOWN_DRAIN_MS') ?? 10_000) + CLOSE_ABANDON_MS;
+    if (!(stopMs < 10_000)) {
+      report(
+        doc,
+        `SHUTDOWN_DELAY_MS + SHUTDOWN_DRAIN_MS + ${CLOSE_ABANDON_MS} (the app's last wait for a stuck close) is ` +
+          `${stopMs} ms: it must stay below 10000 (Cloud Run kills 10 s after SIGTERM)`,
+      );
     }
     if (!['/health/ready', '/health/live'].includes(c.startupProbe?.httpGet?.path)) {
       report(doc, 'startupProbe.httpGet.path must be /health/ready or /health/live');
@@ -419,10 +441,11 @@ else {
     if (!c.resources?.limits?.cpu || !c.resources?.limits?.memory)
       report(doc, 'resources.limits cpu and memory must be set');
     const cloudPool = Number(envValue('DB_POOL_SIZE') ?? 10);
-    if (maxScale * cloudPool + 1 >= MAX_CONNECTIONS) {
+    if (maxScale * cloudPool + MIGRATION_CONNECTIONS >= MAX_CONNECTIONS) {
       report(
         doc,
-        `maxScale ${maxScale} x DB_POOL_SIZE ${cloudPool} + 1 must stay below max_connections ${MAX_CONNECTIONS}`,
+        `maxScale ${maxScale} x DB_POOL_SIZE ${cloudPool} + ${MIGRATION_CONNECTIONS} (a migration run) must stay ` +
+          `below max_connections ${MAX_CONNECTIONS}`,
       );
     }
 
@@ -455,6 +478,124 @@ else {
   }
 }
 
+// ---------------------------------------------------------------------------
+// The app's configuration: the environment each workload gives the app (the
+// image's ENV, then the ConfigMaps of envFrom, then env; secrets replaced by
+// valid stand-ins) through the compiled loadConfig(), run on a proxy that
+// records the variables it reads. A ConfigError means the pods would not boot.
+const appConfigFile = path.join(root, 'dist', 'libs', 'common', 'src', 'config', 'app-config.js');
+/** The final stage's ENV (scripts/lint-dockerfile.mjs requires it of the Dockerfile). */
+const IMAGE_ENV = { NODE_ENV: 'production', HOST: '0.0.0.0', PORT: '8080', MIGRATE_ON_BOOT: 'false' };
+const DUMMY_SECRETS = { DATABASE_URL: 'postgres://u:p@db:5432/capsules', API_KEYS: `ci:write:${'k'.repeat(32)}` };
+/** Read by Node.js itself, not by the app's configuration. */
+const RUNTIME_VARS = new Set(['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'TZ', 'UV_THREADPOOL_SIZE']);
+let configsLoaded = 0;
+
+function containerEnv(container, base = IMAGE_ENV) {
+  const env = { ...base };
+  for (const source of container.envFrom ?? []) {
+    const map = configMaps.find((d) => d.obj.metadata?.name === source.configMapRef?.name);
+    for (const [key, value] of Object.entries(map?.obj.data ?? {})) env[key] = String(value);
+  }
+  for (const e of container.env ?? []) {
+    if (e.value !== undefined) env[e.name] = String(e.value);
+    else if (e.valueFrom?.secretKeyRef) env[e.name] = DUMMY_SECRETS[e.name] ?? 'secret';
+  }
+  return env;
+}
+
+if (!existsSync(appConfigFile)) {
+  problems.push(
+    `${rel(appConfigFile)} is missing: run npm run build first (the manifests' settings are checked with it)`,
+  );
+} else {
+  const { loadConfig, ConfigError } = require(appConfigFile);
+  const read = new Set();
+  // [manifest, container, base environment]: the Deployment, the Jobs, the Cloud Run service.
+  const workloads = [...(deployment ? [deployment] : []), ...jobs].flatMap((doc) =>
+    (doc.obj.spec?.template?.spec?.containers ?? []).map((c) => [doc, c]),
+  );
+  if (cloudRunContainer) {
+    const { doc, container } = cloudRunContainer;
+    // Cloud Run sets PORT from containerPort.
+    workloads.push([doc, container, { ...IMAGE_ENV, PORT: String(container.ports?.[0]?.containerPort ?? 8080) }]);
+  }
+  for (const [doc, container, base] of workloads) {
+    const env = new Proxy(containerEnv(container, base), {
+      get(target, key) {
+        if (typeof key === 'string') read.add(key);
+        return target[key];
+      },
+    });
+    try {
+      loadConfig(env, { readFile: () => `ci-file:read:${'f'.repeat(32)}` });
+      configsLoaded++;
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      for (const p of error.problems) report(doc, `container ${container.name}: the app would not start: ${p}`);
+    }
+  }
+  const unread = (doc, names) => {
+    for (const name of names.filter((n) => !read.has(n) && !RUNTIME_VARS.has(n))) {
+      report(doc, `${name}: not a variable the app reads (loadConfig in libs/common/src/config/app-config.ts)`);
+    }
+  };
+  for (const doc of configMaps) unread(doc, Object.keys(doc.obj.data ?? {}));
+  for (const [doc, container] of workloads) {
+    const names = (container.env ?? []).map((e) => e.name);
+    unread(doc, names);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// deploy/cloudrun/deploy.sh: it parses; --dry-run calls no gcloud (a gcloud on
+// PATH that fails stands in for the real one) and prints service.yaml rendered
+// with the image it would build; --skip-build without --image is refused.
+const deploySh = path.join(cloudRunDir, 'deploy.sh');
+const RENDERED_MARK = '# rendered service.yaml (dry run):';
+let dryRunChecked = false;
+if (existsSync(deploySh)) {
+  const stubDir = mkdtempSync(path.join(os.tmpdir(), 'validate-deploy-'));
+  writeFileSync(path.join(stubDir, 'gcloud'), '#!/bin/sh\necho "gcloud called during a dry run: $*" >&2\nexit 97\n', {
+    mode: 0o755,
+  });
+  const env = { ...process.env, PATH: `${stubDir}${path.delimiter}${process.env.PATH}` };
+  const bash = (...args) => spawnSync('bash', args, { encoding: 'utf8', env });
+  const where = rel(deploySh);
+  try {
+    const syntax = bash('-n', deploySh);
+    if (syntax.status !== 0) problems.push(`${where}: bash -n: ${syntax.stderr.trim()}`);
+    else {
+      const dry = bash(deploySh, '--dry-run', '--project', 'ci-project');
+      const lines = dry.stdout.split('\n');
+      const start = lines.indexOf(RENDERED_MARK);
+      const end = lines.findIndex((l, i) => i > start && l.startsWith('+ '));
+      const yamlLines = start < 0 ? [] : lines.slice(start + 1, end < 0 ? undefined : end);
+      const image = /^image (\S+)$/m.exec(dry.stdout)?.[1];
+      if (dry.status !== 0) problems.push(`${where} --dry-run: exit ${dry.status}: ${dry.stderr.trim()}`);
+      else if (start < 0) problems.push(`${where} --dry-run: no "${RENDERED_MARK}" line`);
+      else {
+        dryRunChecked = true;
+        const left = yamlLines.filter((l) => /^[^#]*\$\{/.test(l));
+        if (left.length > 0) problems.push(`${where} --dry-run: placeholders left: ${left.join(' | ').trim()}`);
+        const rendered = parseYaml(yamlLines.join('\n'));
+        if (rendered?.spec?.template?.spec?.containers?.[0]?.image !== image) {
+          problems.push(`${where} --dry-run: the rendered service does not run the image it builds (${image})`);
+        }
+        if (!lines.includes(`+ gcloud builds submit ${root} --project ci-project --tag ${image}`)) {
+          problems.push(`${where} --dry-run: does not build ${image}`);
+        }
+      }
+      const skip = bash(deploySh, '--dry-run', '--project', 'ci-project', '--skip-build');
+      if (skip.status === 0 || !skip.stderr.includes('--image')) {
+        problems.push(`${where}: --skip-build without --image must be refused (exit ${skip.status})`);
+      }
+    }
+  } finally {
+    rmSync(stubDir, { recursive: true, force: true });
+  }
+}
+
 if (problems.length > 0) {
   print(process.stderr, `validate-deploy: ${problems.length} problem(s)`);
   for (const p of problems) print(process.stderr, `  ${p}`);
@@ -463,5 +604,6 @@ if (problems.length > 0) {
 print(
   process.stdout,
   `validate-deploy: ok (${manifests.length} Kubernetes objects in ${k8sFiles.length} files against the ` +
-    `Kubernetes 1.27 schemas, ${kustomizations.length} kustomizations${cloudRunChecked ? ', Cloud Run service' : ''})`,
+    `Kubernetes 1.27 schemas, ${kustomizations.length} kustomizations${cloudRunChecked ? ', Cloud Run service' : ''}, ` +
+    `${configsLoaded} workload environments through loadConfig${dryRunChecked ? ', deploy.sh --dry-run' : ''})`,
 );
