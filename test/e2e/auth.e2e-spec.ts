@@ -95,6 +95,18 @@ describe('API keys: scopes, headers, changed_by', () => {
     expect(res.body.code).toBe('BAD_AUTHORIZATION');
   });
 
+  it("X-API-Key wins over Authorization (a platform's token there, as behind Cloud Run's IAM check)", async () => {
+    const platformToken = 'Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjYWxsZXIifQ';
+    await t.http().get('/api/capsules').set('Authorization', platformToken).set('X-API-Key', READ_KEY).expect(200);
+    await t.http().get('/api/capsules').set('Authorization', 'Basic abc').set('X-API-Key', READ_KEY).expect(200);
+    const res = await t
+      .http()
+      .get('/api/capsules')
+      .set('Authorization', `Bearer ${READ_KEY}`)
+      .set('X-API-Key', 'x'.repeat(30));
+    expect(res.status).toBe(401);
+  });
+
   it('stores keys only as hashes', async () => {
     const rows = await t.dataSource.query<{ key_hash: Buffer }[]>('SELECT key_hash FROM api_keys');
     expect(rows.length).toBeGreaterThan(0);

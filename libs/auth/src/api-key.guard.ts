@@ -11,7 +11,7 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
 /**
  * Every route's gate, in this order: who is calling (a key from
- * `Authorization: Bearer` or `X-API-Key`, checked even where none is needed,
+ * `X-API-Key` or `Authorization: Bearer`, checked even where none is needed,
  * so writes record it; a key that needs a database read is only looked up
  * while the caller's address is within its limit), the caller's rate limit
  * (per key when the key is good, else per client address), then the scope
@@ -73,15 +73,17 @@ export class ApiKeyGuard implements CanActivate {
   }
 }
 
-/** The key a request carries, if any; a malformed Authorization header is a 400. */
+/**
+ * The key a request carries, if any: `X-API-Key` first (explicit, and the only place left for
+ * the key when a platform's own token occupies `Authorization`, e.g. Cloud Run's IAM check),
+ * else `Authorization: Bearer`; a malformed Authorization header is then a 400.
+ */
 function presentedKey(request: FastifyRequest): string | undefined {
-  const authorization = request.headers.authorization;
   const header = request.headers['x-api-key'];
-  if (authorization !== undefined) {
-    const match = BEARER.exec(authorization);
-    if (!match) throw new BadRequestError('The Authorization header must read "Bearer <key>"', 'BAD_AUTHORIZATION');
-    return match[1];
-  }
   if (typeof header === 'string' && header.trim() !== '') return header.trim();
-  return undefined;
+  const authorization = request.headers.authorization;
+  if (authorization === undefined) return undefined;
+  const match = BEARER.exec(authorization);
+  if (!match) throw new BadRequestError('The Authorization header must read "Bearer <key>"', 'BAD_AUTHORIZATION');
+  return match[1];
 }
