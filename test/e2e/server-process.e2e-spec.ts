@@ -1,4 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import http from 'node:http';
 import path from 'node:path';
@@ -7,6 +9,7 @@ import { Client } from 'pg';
 import { hashApiKey } from '@app/common';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { freePort } from '../support/free-port';
+import { until } from '../support/until';
 
 /**
  * The built server (`node dist/apps/api/src/main.js`, built by `npm test`'s
@@ -68,16 +71,9 @@ async function startServer(env: Record<string, string>): Promise<ServerProcess> 
     for (const part of parts.filter(Boolean)) lines.push(parseLine(part));
   });
   child.stderr.on('data', (chunk: Buffer) => lines.push({ stderr: chunk.toString('utf8') }));
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  // 'close', not 'exit': every line the process printed has been read by then.
+  const exited = once(child, 'close').then(([code]) => code as number | null);
   return { child, port, lines, exited };
-}
-
-async function until(condition: () => Promise<boolean> | boolean, what: string, attempts = 200): Promise<void> {
-  for (let i = 0; i < attempts; i++) {
-    if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`gave up waiting for ${what}`);
 }
 
 function request(
@@ -182,6 +178,7 @@ describe('the server process', () => {
         await check.end();
       }
       expect(server.lines.some((l) => String(l.message).startsWith('SIGTERM: shutting down'))).toBe(true);
+      expect(server.lines.some((l) => l.message === 'HTTP server closed, database pool closed')).toBe(true);
       const access = server.lines.find((l) => String(l.message).startsWith('no API keys yet: open access'));
       expect(access).toMatchObject({ severity: 'INFO', context: 'Bootstrap' });
     } catch (error) {
@@ -191,6 +188,46 @@ describe('the server process', () => {
       server.child.kill('SIGKILL');
     }
   });
+
+  it('without DATABASE_URL it starts an embedded PostgreSQL, and SIGTERM stops it after the API', async () => {
+    // Under the checkout (not /tmp or /root): as root, the postgres OS user must reach the cluster.
+    const dataDir = path.resolve(__dirname, '../../.data', `test-process-${randomBytes(4).toString('hex')}`);
+    const server = await startServer({
+      DATA_DIR: dataDir,
+      EMBEDDED_POSTGRES_PORT: String(await freePort()),
+      MIGRATE_ON_BOOT: 'true',
+    });
+    try {
+      await until(
+        () => server.lines.some((l) => String(l.message).startsWith('Capsules API listening')),
+        'the server to listen',
+        {
+          attempts: 1200,
+        },
+      );
+      const pidFile = path.join(dataDir, 'postgres', 'postmaster.pid');
+      const pgPort = Number(readFileSync(pidFile, 'utf8').split('\n')[3]);
+      const capsule = { slug: 'embedded', title: 'Embedded', kind: 'dispatch', mode: 'automated' };
+      expect((await request(server.port, 'POST', '/api/capsules', capsule)).status).toBe(200);
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+      const order = ['HTTP server closed, database pool closed', 'embedded PostgreSQL stopped'].map((message) =>
+        server.lines.findIndex((l) => l.message === message),
+      );
+      expect(order[0]).toBeGreaterThanOrEqual(0);
+      expect(order[1]).toBeGreaterThan(order[0]);
+      expect(existsSync(pidFile)).toBe(false);
+      const probe = new Client({ host: '127.0.0.1', port: pgPort, connectionTimeoutMillis: 5_000 });
+      await expect(probe.connect()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    } catch (error) {
+      process.stderr.write(`server output:\n${server.lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+      throw error;
+    } finally {
+      server.child.kill('SIGKILL');
+      await server.exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('refuses to start in production without API keys (exit 2, says why)', async () => {
     const server = await startServer({ DATABASE_URL: db.url, NODE_ENV: 'production', HOST: '0.0.0.0' });
