@@ -159,4 +159,12 @@ describe('GET /metrics', () => {
     expect(text).toContain('capsules_process_resident_memory_bytes');
     expect(text).not.toContain('/api/capsules/dawn-dispatch"');
   });
+
+  it('counts a scheduled capsule that is archived as paused', async () => {
+    await registerCapsule(t, { slug: 'old-festival', schedule: '0 12 1 1 *', status: 'archived' });
+    const text = (await t.http().get('/metrics').expect(200)).text;
+    expect(text).toContain('capsules_scheduled{state="paused"} 1');
+    const active = [...text.matchAll(/^capsules_scheduled\{state="(?:new|up|late|down)"\} (\d+)$/gm)];
+    expect(active.reduce((sum, m) => sum + Number(m[1]), 0)).toBe(1);
+  });
 });
