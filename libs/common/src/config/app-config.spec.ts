@@ -16,6 +16,13 @@ describe('loadConfig', () => {
     });
   });
 
+  it('allows no browser origin in production unless CORS_ORIGINS names some', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).corsOrigins).toEqual([]);
+    expect(loadConfig({ NODE_ENV: 'production', CORS_ORIGINS: 'https://a.example' }).corsOrigins).toEqual([
+      'https://a.example',
+    ]);
+  });
+
   it('reads every variable', () => {
     const config = loadConfig({
       NODE_ENV: 'production',

@@ -88,6 +88,8 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+const LOCAL_DASHBOARD_ORIGINS = ['http://localhost:3000', 'http://localhost:3001'];
+
 export function loadConfig(
   env: Env = process.env,
   options: { stdoutIsTerminal?: boolean; readFile?: (path: string) => string } = {},
@@ -106,7 +108,8 @@ export function loadConfig(
     dbConnectionTimeoutMs: read.int('DB_CONNECTION_TIMEOUT_MS', 5000, 100, 120_000),
     dbStatementTimeoutMs: read.int('DB_STATEMENT_TIMEOUT_MS', 15_000, 1, 3_600_000),
     migrateOnBoot: read.bool('MIGRATE_ON_BOOT', true),
-    corsOrigins: read.list('CORS_ORIGINS', ['http://localhost:3000', 'http://localhost:3001']),
+    // The old dashboards' dev servers locally; in production only origins someone named.
+    corsOrigins: read.list('CORS_ORIGINS', nodeEnv === 'production' ? [] : LOCAL_DASHBOARD_ORIGINS),
     bodyLimitBytes: read.int('BODY_LIMIT_BYTES', 65_536, 1024, 10_485_760),
     logLevel: read.oneOf(
       'LOG_LEVEL',
