@@ -28,7 +28,7 @@ export class HealthController {
 
   @Get()
   @ApiOperation({ summary: 'Service information (old clients use it as a liveness probe)' })
-  @ApiOkResponse({ type: ServiceInfoDto })
+  @ApiOkResponse({ type: ServiceInfoDto, description: 'The service, its version and where its docs are' })
   info(): ServiceInfoDto {
     return {
       service: SERVICE_NAME,
@@ -41,7 +41,7 @@ export class HealthController {
 
   @Get(['health', 'api/health'])
   @ApiOperation({ summary: 'Liveness (original format): never touches the database' })
-  @ApiOkResponse({ type: LivenessDto })
+  @ApiOkResponse({ type: LivenessDto, description: 'The process is up (answered without the database)' })
   healthy(): LivenessDto {
     return { status: 'healthy', timestamp: this.clock.now().toISOString() };
   }
