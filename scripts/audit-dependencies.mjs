@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm audit --omit=dev` as a CI gate: exit 1 when a production dependency has a high or
-// critical advisory. Where the registry does not serve the audit endpoint (the registry
-// these build machines reach answers it with 405), it says so on stderr and exits 0: an
-// audit that cannot run is reported, not passed off as clean.
+// critical advisory. Where the registry answers that it does not serve audits at all
+// (404, 405 or 501: the registry these build machines reach answers 405), it says so on
+// stderr and exits 0: an audit that cannot run is reported, not passed off as clean. Any
+// other failure (no network, a 5xx, bad credentials, no lockfile) fails the step.
 //
 //   node scripts/audit-dependencies.mjs [more npm audit options, e.g. --registry=URL]
 import { spawnSync } from 'node:child_process';
@@ -17,11 +18,17 @@ try {
   process.exit(1);
 }
 
+/** Answers of a registry that has no audit endpoint (as opposed to one that failed). */
+const NO_AUDIT_SERVICE = [404, 405, 501];
+
 const counts = report.metadata?.vulnerabilities;
 if (counts === undefined) {
-  const reason = report.statusCode ? `${report.statusCode} from ${report.uri}` : (report.message ?? 'unknown error');
-  console.error(`audit: NOT RUN, the registry's audit endpoint is unavailable (${reason})`);
-  process.exit(0);
+  if (NO_AUDIT_SERVICE.includes(report.statusCode)) {
+    console.error(`audit: NOT RUN, the registry does not serve audits (${report.statusCode} from ${report.uri})`);
+    process.exit(0);
+  }
+  console.error(`audit: FAILED, ${report.message ?? report.error?.summary ?? JSON.stringify(report)}`);
+  process.exit(1);
 }
 
 const serious = Object.values(report.vulnerabilities ?? {}).filter((v) => ['high', 'critical'].includes(v.severity));

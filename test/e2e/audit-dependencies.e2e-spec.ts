@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from '../support/free-port';
 
 /**
  * The CI audit gate (scripts/audit-dependencies.mjs) against a registry of the test's own:
@@ -39,22 +40,29 @@ async function audit(answer: Answer): Promise<{ code: number; stdout: string; st
       }
       // npm reads the packument of each package an advisory names: one version, the installed one.
       const name = decodeURIComponent((req.url ?? '/').slice(1));
-      const manifest = readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8');
-      const { version } = JSON.parse(manifest) as { version: string };
+      const file = path.join(ROOT, 'node_modules', name, 'package.json');
+      if (!existsSync(file)) return void res.writeHead(404).end();
+      const { version } = JSON.parse(readFileSync(file, 'utf8')) as { version: string };
       const packument = { name, 'dist-tags': { latest: version }, versions: { [version]: { name, version } } };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(packument));
     });
   });
   await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(registry.address() as AddressInfo).port}/`;
   try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [SCRIPT, `--registry=${url}`], { cwd: ROOT });
+    return await runGate(`http://127.0.0.1:${(registry.address() as AddressInfo).port}/`);
+  } finally {
+    registry.close();
+  }
+}
+
+async function runGate(registry: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const args = [SCRIPT, `--registry=${registry}`, '--fetch-retries=0', '--no-update-notifier'];
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, args, { cwd: ROOT });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  } finally {
-    registry.close();
   }
 }
 
@@ -73,7 +81,13 @@ describe('the dependency audit gate', () => {
     expect(result.stdout).toMatch(/^audit: 0 critical, 0 high, 0 moderate, 0 low in \d+ production dependencies/m);
   });
 
-  it('reports an unavailable audit endpoint as not run, never as clean', async () => {
+  it('fails when the audit cannot be asked at all (a registry that is not there)', async () => {
+    const result = await runGate(`http://127.0.0.1:${await freePort()}/`);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('audit: FAILED');
+  });
+
+  it('reports a registry without an audit service as not run, never as clean', async () => {
     const result = await audit({ status: 405 });
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('audit: NOT RUN');
