@@ -88,10 +88,12 @@ describe('migrations', () => {
     // Another session holds the migrations table, so the runner's first read waits far past 1 ms.
     const holder = new Client({ connectionString: db.url });
     await holder.connect();
+    let run: Promise<unknown> = Promise.resolve();
     try {
       await holder.query('BEGIN');
       await holder.query('LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE');
-      const run = runMigrations({ url: db.url, statementTimeoutMs: 1, applicationName: 'migrate-behind-lock' });
+      const migrating = runMigrations({ url: db.url, statementTimeoutMs: 1, applicationName: 'migrate-behind-lock' });
+      run = migrating.catch(() => undefined);
       await until(async () => {
         // pg_stat_activity is read once per transaction: drop the holder's snapshot each time.
         await holder.query('SELECT pg_stat_clear_snapshot()');
@@ -102,9 +104,27 @@ describe('migrations', () => {
         return rows[0].n > 0;
       }, 'the migration to wait for the lock');
       await holder.query('COMMIT');
-      expect((await run).applied).toEqual(ALL.slice(-1));
+      expect((await migrating).applied).toEqual(ALL.slice(-1));
+    } finally {
+      await holder.end();
+      await run; // never left running into the next test's database
+    }
+  });
+
+  it('a migration that cannot get a table lock within the lock timeout gives up and applies nothing', async () => {
+    const options = { url: db.url };
+    await runMigrations(options);
+    expect(await revertMigrations(options, 1)).toBe(1);
+    const holder = new Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE');
+      await expect(runMigrations({ url: db.url, lockTimeoutMs: 50 })).rejects.toThrow(/lock timeout/);
+      await holder.query('COMMIT');
     } finally {
       await holder.end();
     }
+    await withDataSource(db.url, async (ds) => expect(await pendingMigrations(ds)).toEqual(ALL.slice(-1)));
   });
 });

@@ -4,7 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeysService, AuthModule } from '@app/auth';
 import { type ApiKeyScope, type AppConfig, CommonModule, RequestValidationError } from '@app/common';
 import { buildDataSourceOptions, runMigrations } from '@app/database';
-import { runCommand, UsageError } from './command';
+import { migrationSettings, runCommand, UsageError } from './command';
 
 const USAGE = `usage:
   npm run apikey -- create --name <name> --scope read|write|admin   prints the new key once
@@ -20,7 +20,7 @@ const USAGE = `usage:
 runCommand('ApiKey', async ({ config, databaseUrl }) => {
   const [command, ...args] = process.argv.slice(2);
   if (!['create', 'list', 'revoke'].includes(command ?? '')) throw new UsageError(USAGE);
-  if (config.migrateOnBoot) await runMigrations({ url: databaseUrl });
+  if (config.migrateOnBoot) await runMigrations(migrationSettings(config, databaseUrl));
   const context = await NestFactory.createApplicationContext(keysModule(config, databaseUrl), { logger: false });
   try {
     const keys = context.get(ApiKeysService);

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { type AppConfig, ConfigError, loadConfig } from '@app/common';
-import { type DatabaseLocationConfig, locateDatabase } from '@app/database';
+import { type DatabaseLocationConfig, type DatabaseSettings, locateDatabase } from '@app/database';
 
 /** A bad command line: exit code 2, like a bad configuration. */
 export class UsageError extends Error {}
@@ -15,6 +15,11 @@ function stderrLogger(name: string): CommandLogger {
   const write = (level: string, message: string) =>
     process.stderr.write(`${new Date().toISOString()} ${level} [${name}] ${message}\n`);
   return { log: (message) => write('info', message), error: (message) => write('error', message) };
+}
+
+/** How every command and the app's boot run migrations against `url`. */
+export function migrationSettings(config: AppConfig, url: string): DatabaseSettings {
+  return { url, connectionTimeoutMs: config.dbConnectionTimeoutMs, lockTimeoutMs: config.migrationLockTimeoutMs };
 }
 
 /** Where the configuration says the database is (DATABASE_URL, or the embedded server's settings). */

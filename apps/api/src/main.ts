@@ -7,7 +7,7 @@ import { type AppConfig, ConfigError, createLogger, Lifecycle, loadConfig } from
 import { setTimeout as sleep } from 'node:timers/promises';
 import { locateDatabase, runMigrations, type DatabaseLocation } from '@app/database';
 import { AppModule } from './app.module';
-import { databaseLocationConfig } from './command';
+import { databaseLocationConfig, migrationSettings } from './command';
 import { configureApp, createHttpAdapter } from './configure-app';
 import { SERVICE_NAME, SERVICE_VERSION } from './service-info';
 
@@ -82,7 +82,7 @@ async function bootstrap(): Promise<void> {
   try {
     database = await locateDatabase(databaseLocationConfig(config), (message) => log.info(message));
     if (config.migrateOnBoot) {
-      const { applied } = await runMigrations({ url: database.url });
+      const { applied } = await runMigrations(migrationSettings(config, database.url));
       log.info(applied.length ? `applied migrations: ${applied.join(', ')}` : 'schema is up to date');
     }
     app = await NestFactory.create<NestFastifyApplication>(

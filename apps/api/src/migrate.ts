@@ -1,13 +1,13 @@
 import { revertMigrations, runMigrations } from '@app/database';
-import { runCommand, UsageError } from './command';
+import { migrationSettings, runCommand, UsageError } from './command';
 
 /**
  * Standalone migration command: `npm run migrate` (or `node dist/apps/api/src/migrate.js`).
  * Applies pending migrations under the advisory lock; `--revert N` reverts the
  * last N (`--revert all` every one). Uses DATABASE_URL, or the embedded server.
  */
-runCommand('Migrate', async ({ databaseUrl, logger }) => {
-  const options = { url: databaseUrl };
+runCommand('Migrate', async ({ config, databaseUrl, logger }) => {
+  const options = migrationSettings(config, databaseUrl);
   const revertAt = process.argv.indexOf('--revert');
   if (revertAt >= 0) {
     const arg = process.argv[revertAt + 1] ?? '1';

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions, runMigrations } from '@app/database';
-import { runCommand, UsageError } from './command';
+import { migrationSettings, runCommand, UsageError } from './command';
 import { seedDatabase } from './seed/seed-database';
 import { DEFAULT_DAYS, DEFAULT_SEED, MAX_DAYS, type SeedOptions } from './seed/seed-runs';
 
@@ -23,7 +23,7 @@ runCommand('Seed', async ({ config, databaseUrl, logger }) => {
     statementTimeoutMs: config.dbStatementTimeoutMs,
     applicationName: 'capsules-api:seed',
   };
-  const { applied } = await runMigrations(settings);
+  const { applied } = await runMigrations(migrationSettings(config, databaseUrl));
   if (applied.length) logger.log(`applied: ${applied.join(', ')}`);
   const dataSource = new DataSource(buildDataSourceOptions(settings));
   await dataSource.initialize();

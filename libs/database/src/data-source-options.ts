@@ -14,6 +14,8 @@ export interface DatabaseSettings {
   connectionTimeoutMs?: number;
   /** Server-side statement timeout in ms; 0 disables it (default 15000). */
   statementTimeoutMs?: number;
+  /** How long a statement waits for a lock, in ms; 0 (the default) waits as long as its statement may. */
+  lockTimeoutMs?: number;
   /** `application_name` the server shows in pg_stat_activity. */
   applicationName?: string;
 }
@@ -47,7 +49,7 @@ export function buildDataSourceOptions(settings: DatabaseSettings): DataSourceOp
       // node-postgres pool settings
       connectionTimeoutMillis: settings.connectionTimeoutMs ?? 5_000,
       idleTimeoutMillis: 30_000,
-      options: `-c TimeZone=UTC -c statement_timeout=${statementTimeout}`,
+      options: `-c TimeZone=UTC -c statement_timeout=${statementTimeout} -c lock_timeout=${settings.lockTimeoutMs ?? 0}`,
     },
   };
 }

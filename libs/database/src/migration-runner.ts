@@ -14,12 +14,18 @@ export interface MigrationResult {
   applied: string[];
 }
 
+/** How long a migration statement waits for a table lock unless the settings say otherwise. */
+export const DEFAULT_MIGRATION_LOCK_TIMEOUT_MS = 10_000;
+
 /**
  * Applies pending migrations while holding `pg_advisory_lock` on a dedicated
  * connection. A second runner blocks on the lock, then finds nothing to do.
  * Migrations run without a statement timeout, whatever `settings` says: an
  * index build or a backfill on a large ledger takes as long as it takes, and
- * cancelling it half-way through a release helps no one.
+ * cancelling it half-way through a release helps no one. Waiting for a table
+ * lock is bounded (`lockTimeoutMs`, default 10 s): a migration queued behind a
+ * long transaction would otherwise hold up every query on that table; it
+ * fails instead (its transaction rolls back) and the release can be retried.
  */
 export async function runMigrations(settings: DatabaseSettings): Promise<MigrationResult> {
   return withMigrationLock(settings, async (dataSource) => {
@@ -69,10 +75,20 @@ async function withMigrationLock<T>(
   work: (dataSource: DataSource) => Promise<T>,
 ): Promise<T> {
   const applicationName = settings.applicationName ?? 'capsules-api:migrate';
-  const lockClient = new Client({ connectionString: settings.url, application_name: applicationName });
+  const lockClient = new Client({
+    connectionString: settings.url,
+    application_name: applicationName,
+    connectionTimeoutMillis: settings.connectionTimeoutMs ?? 5_000,
+  });
   await lockClient.connect();
   const dataSource = new DataSource(
-    buildDataSourceOptions({ ...settings, applicationName, poolSize: 2, statementTimeoutMs: 0 }),
+    buildDataSourceOptions({
+      ...settings,
+      applicationName,
+      poolSize: 2,
+      statementTimeoutMs: 0,
+      lockTimeoutMs: settings.lockTimeoutMs ?? DEFAULT_MIGRATION_LOCK_TIMEOUT_MS,
+    }),
   );
   try {
     await lockClient.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);

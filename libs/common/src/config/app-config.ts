@@ -41,6 +41,8 @@ export interface AppConfig {
   dbConnectionTimeoutMs: number;
   dbStatementTimeoutMs: number;
   migrateOnBoot: boolean;
+  /** How long a migration statement waits for a table lock before the run gives up (0 = forever). */
+  migrationLockTimeoutMs: number;
   /** Allowed browser origins; `['*']` allows any. */
   corsOrigins: string[];
   bodyLimitBytes: number;
@@ -108,6 +110,7 @@ export function loadConfig(
     dbConnectionTimeoutMs: read.int('DB_CONNECTION_TIMEOUT_MS', 5000, 100, 120_000),
     dbStatementTimeoutMs: read.int('DB_STATEMENT_TIMEOUT_MS', 15_000, 1, 3_600_000),
     migrateOnBoot: read.bool('MIGRATE_ON_BOOT', true),
+    migrationLockTimeoutMs: read.int('MIGRATION_LOCK_TIMEOUT_MS', 10_000, 0, 3_600_000),
     // The old dashboards' dev servers locally; in production only origins someone named.
     corsOrigins: read.list('CORS_ORIGINS', nodeEnv === 'production' ? [] : LOCAL_DASHBOARD_ORIGINS),
     bodyLimitBytes: read.int('BODY_LIMIT_BYTES', 65_536, 1024, 10_485_760),
