@@ -73,6 +73,14 @@ describe('ApiKeysService', () => {
     expect(repository.findById).toHaveBeenCalledTimes(2);
   });
 
+  it('requests that find a key expired at the same time share one database read', async () => {
+    const { key } = generateApiKey();
+    const { service, repository } = setup([row(key)]);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => service.authenticate(key)));
+    expect(answers).toEqual(Array(10).fill({ name: 'runner', scope: 'write' }));
+    expect(repository.findById).toHaveBeenCalledTimes(1);
+  });
+
   it('refuses a key whose id exists but whose secret differs', async () => {
     const { key } = generateApiKey();
     const { service } = setup([row(key)]);

@@ -42,6 +42,12 @@ export function scopeCovers(held: ApiKeyScope, needed: ApiKeyScope): boolean {
 export const KEY_CACHE_TTL_MS = 5_000;
 const CACHE_LIMIT = 10_000;
 
+interface KeyRow {
+  name: string;
+  scope: ApiKeyScope;
+  hash: Buffer;
+}
+
 interface Cached<T> {
   value: T;
   until: number;
@@ -54,7 +60,8 @@ interface Cached<T> {
  */
 @Injectable()
 export class ApiKeysService {
-  private readonly rows = new Map<string, Cached<{ name: string; scope: ApiKeyScope; hash: Buffer } | null>>();
+  private readonly rows = new Map<string, Cached<KeyRow | null>>();
+  private readonly reading = new Map<string, Promise<KeyRow | null>>();
   private activeCount?: Cached<number>;
 
   constructor(
@@ -134,11 +141,21 @@ export class ApiKeysService {
     return this.keys.revoke(nameOrId);
   }
 
-  private async cachedRow(id: string, beforeLookup?: () => void) {
+  private async cachedRow(id: string, beforeLookup?: () => void): Promise<KeyRow | null> {
     const now = this.clock.now().getTime();
     const hit = this.rows.get(id);
     if (hit && hit.until > now) return hit.value;
     if (!hit?.value) beforeLookup?.();
+    // Requests that find the same id expired at once share one read.
+    let read = this.reading.get(id);
+    if (!read) {
+      read = this.readRow(id, now).finally(() => this.reading.delete(id));
+      this.reading.set(id, read);
+    }
+    return read;
+  }
+
+  private async readRow(id: string, now: number): Promise<KeyRow | null> {
     const row = await this.keys.findById(id);
     const value = row && !row.revoked_at ? { name: row.name, scope: row.scope, hash: row.key_hash } : null;
     this.rows.delete(id);
