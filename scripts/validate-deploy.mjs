@@ -587,7 +587,7 @@ if (existsSync(deploySh)) {
         }
       }
       const skip = bash(deploySh, '--dry-run', '--project', 'ci-project', '--skip-build');
-      if (skip.status === 0 || !skip.stderr.includes('--image')) {
+      if (skip.status === 0 || !skip.stderr.includes('--skip-build needs --image')) {
         problems.push(`${where}: --skip-build without --image must be refused (exit ${skip.status})`);
       }
     }
