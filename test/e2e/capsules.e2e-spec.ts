@@ -1,3 +1,4 @@
+import { expectClampedTo1000 } from '../support/pages';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 const dawn = {
@@ -307,27 +308,14 @@ describe('capsule lists clamp a limit above 1000', () => {
   afterAll(() => t.close());
 
   /** Asks for 5000; expects 1000, a Link, and the rest on the linked page. */
-  async function expectClamped(url: string, total: number): Promise<void> {
-    const first = await t.http().get(url).expect(200);
-    expect(first.body.length).toBe(1000);
-    const link = first.headers.link as string | undefined;
-    expect(link).toMatch(/^<[^>]+[?&]cursor=[A-Za-z0-9_-]+>; rel="next"$/);
-    const rest = await t
-      .http()
-      .get(/^<([^>]+)>/.exec(link!)![1])
-      .expect(200);
-    expect(rest.body.length).toBe(total - 1000);
-    expect(rest.headers.link).toBeUndefined();
-  }
-
   it('GET /api/capsules?limit=5000 gives exactly 1000 (also the default) and a Link to the rest', async () => {
-    await expectClamped('/api/capsules?limit=5000', CAPSULES);
+    await expectClampedTo1000(t, '/api/capsules?limit=5000', CAPSULES);
     const byDefault = await t.http().get('/api/capsules').expect(200);
     expect(byDefault.body.length).toBe(1000);
     expect(byDefault.headers.link).toMatch(/; rel="next"$/);
   });
 
   it('GET /api/capsules/:slug/versions?limit=5000 gives exactly 1000 and a Link to the rest', async () => {
-    await expectClamped('/api/capsules/bulk-0001/versions?limit=5000', VERSIONS);
+    await expectClampedTo1000(t, '/api/capsules/bulk-0001/versions?limit=5000', VERSIONS);
   });
 });

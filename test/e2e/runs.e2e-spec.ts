@@ -1,4 +1,5 @@
 import { registerCapsule } from '../support/fixtures';
+import { expectClampedTo1000 } from '../support/pages';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -259,17 +260,7 @@ describe('run lists clamp a limit above 1000', () => {
     ['the runs of an artifact', `/api/artifacts?checksum=${CHECKSUM}`],
   ])('%s: limit=5000 gives exactly 1000 and a Link to the rest', async (_label, list) => {
     const url = `${list}${list.includes('?') ? '&' : '?'}limit=5000`;
-    const first = await t.http().get(url).expect(200);
-    expect(first.body.length).toBe(1000);
-    const link = first.headers.link as string | undefined;
-    expect(link).toMatch(/^<[^>]+[?&]cursor=[A-Za-z0-9_-]+>; rel="next"$/);
-    const rest = await t
-      .http()
-      .get(/^<([^>]+)>/.exec(link!)![1])
-      .expect(200);
-    expect(rest.body.length).toBe(RUNS - 1000);
-    expect(rest.headers.link).toBeUndefined();
-    const ids = [...first.body, ...rest.body].map((r: { id: number }) => r.id);
-    expect(new Set(ids).size).toBe(RUNS);
+    const runs = await expectClampedTo1000<{ id: number }>(t, url, RUNS);
+    expect(new Set(runs.map((r) => r.id)).size).toBe(RUNS);
   });
 });

@@ -225,6 +225,9 @@ describe('the server process', () => {
     } finally {
       server.child.kill('SIGKILL');
       await server.exited;
+      // A server the failed run left (it lives in its own session): immediate shutdown, then its files.
+      const left = path.join(dataDir, 'postgres', 'postmaster.pid');
+      if (existsSync(left)) process.kill(Number(readFileSync(left, 'utf8').split('\n')[0]), 'SIGQUIT');
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 120_000);
