@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { finalStageEnv } from './dockerfile-env.mjs';
 
 const require = createRequire(import.meta.url);
 const { validate, ValidationSeverity } = require('dockerfile-utils');
@@ -66,12 +67,7 @@ if (!cmd) problems.push('final stage: no CMD or ENTRYPOINT');
 else if (!cmd.args.startsWith('[')) {
   problems.push(`${cmd.line}: ${cmd.keyword} in shell form: use the exec form so that node receives SIGTERM`);
 }
-// ENV key=value pairs (quotes dropped); the legacy `ENV key value` form too.
-const env = {};
-for (const ins of finalStage.filter((i) => i.keyword === 'ENV')) {
-  if (!/^\w+=/.test(ins.args)) env[ins.args.split(/\s+/)[0]] = ins.args.replace(/^\S+\s*/, '');
-  for (const m of ins.args.matchAll(/(\w+)=("[^"]*"|'[^']*'|\S*)/g)) env[m[1]] = m[2].replace(/^["']|["']$/g, '');
-}
+const env = finalStageEnv(file);
 for (const [key, value] of Object.entries(REQUIRED_ENV)) {
   if (env[key] !== value) {
     problems.push(`final stage: ENV ${key}=${value} required (got ${key in env ? `"${env[key]}"` : 'none'})`);

@@ -27,6 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { finalStageEnv } from './dockerfile-env.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -35,10 +36,19 @@ const cloudRunDir = path.join(root, 'deploy', 'cloudrun');
 
 /** The database's max_connections the pool sizes are checked against (PostgreSQL's default). */
 const MAX_CONNECTIONS = Number(process.env.DEPLOY_MAX_CONNECTIONS ?? 100);
-/** A migration run's connections: its advisory-lock client plus a pool of 2 (libs/database/src/migration-runner.ts). */
-const MIGRATION_CONNECTIONS = 3;
-/** apps/api/src/main.ts abandons a close still stuck this long after SHUTDOWN_DRAIN_MS (exit 1). */
-const CLOSE_ABANDON_MS = 5000;
+// The app's own numbers, from the build (`npm run lint:deploy` builds first).
+const fromBuild = (file) => {
+  const compiled = path.join(root, 'dist', file);
+  if (!existsSync(compiled)) {
+    process.stderr.write(`validate-deploy: ${path.relative(root, compiled)} is missing: run npm run build first\n`);
+    process.exit(1);
+  }
+  return require(compiled);
+};
+/** A migration run's connections: its advisory-lock client plus its pool. */
+const { MIGRATION_CONNECTIONS } = fromBuild('libs/database/src/migration-runner.js');
+/** main.ts abandons a close still stuck this long after SHUTDOWN_DRAIN_MS (exit 1). */
+const { STUCK_CLOSE_GRACE_MS: CLOSE_ABANDON_MS } = fromBuild('libs/common/src/lifecycle/lifecycle.js');
 const MIGRATE_COMMAND = ['node', 'dist/apps/api/src/migrate.js'];
 /** The image's USER (the node user of the node images). */
 const IMAGE_UID = 1000;
@@ -483,9 +493,8 @@ else {
 // image's ENV, then the ConfigMaps of envFrom, then env; secrets replaced by
 // valid stand-ins) through the compiled loadConfig(), run on a proxy that
 // records the variables it reads. A ConfigError means the pods would not boot.
-const appConfigFile = path.join(root, 'dist', 'libs', 'common', 'src', 'config', 'app-config.js');
-/** The final stage's ENV (scripts/lint-dockerfile.mjs requires it of the Dockerfile). */
-const IMAGE_ENV = { NODE_ENV: 'production', HOST: '0.0.0.0', PORT: '8080', MIGRATE_ON_BOOT: 'false' };
+/** The image's own ENV, read from the Dockerfile's final stage. */
+const IMAGE_ENV = finalStageEnv(path.join(root, 'Dockerfile'));
 const DUMMY_SECRETS = { DATABASE_URL: 'postgres://u:p@db:5432/capsules', API_KEYS: `ci:write:${'k'.repeat(32)}` };
 /** Read by Node.js itself, not by the app's configuration. */
 const RUNTIME_VARS = new Set(['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'TZ', 'UV_THREADPOOL_SIZE']);
@@ -504,12 +513,8 @@ function containerEnv(container, base = IMAGE_ENV) {
   return env;
 }
 
-if (!existsSync(appConfigFile)) {
-  problems.push(
-    `${rel(appConfigFile)} is missing: run npm run build first (the manifests' settings are checked with it)`,
-  );
-} else {
-  const { loadConfig, ConfigError } = require(appConfigFile);
+{
+  const { loadConfig, ConfigError } = fromBuild('libs/common/src/config/app-config.js');
   const read = new Set();
   // [manifest, container, base environment]: the Deployment, the Jobs, the Cloud Run service.
   const workloads = [...(deployment ? [deployment] : []), ...jobs].flatMap((doc) =>

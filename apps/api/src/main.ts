@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { ApiKeysService, authStartupVerdict } from '@app/auth';
-import { type AppConfig, ConfigError, createLogger, Lifecycle, loadConfig } from '@app/common';
+import { type AppConfig, ConfigError, createLogger, Lifecycle, loadConfig, STUCK_CLOSE_GRACE_MS } from '@app/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { locateDatabase, runMigrations, type DatabaseLocation } from '@app/database';
 import { AppModule } from './app.module';
@@ -131,7 +131,7 @@ async function drainAndClose(
       new Promise<never>((_, reject) => {
         abandon = setTimeout(
           () => reject(new Error('the app did not close within the drain (a database call is stuck)')),
-          shutdownDrainMs + 5_000,
+          shutdownDrainMs + STUCK_CLOSE_GRACE_MS,
         );
       }),
     ]);

@@ -14,6 +14,11 @@ export interface MigrationResult {
   applied: string[];
 }
 
+/** Connections of a migration run: its advisory-lock connection and a pool of this many. */
+const MIGRATION_POOL_SIZE = 2;
+/** The most connections one migration run holds (count them when sizing max_connections). */
+export const MIGRATION_CONNECTIONS = MIGRATION_POOL_SIZE + 1;
+
 /** How long a migration statement waits for a table lock unless the settings say otherwise. */
 export const DEFAULT_MIGRATION_LOCK_TIMEOUT_MS = 10_000;
 
@@ -69,7 +74,6 @@ async function countApplied(dataSource: DataSource): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
-/** A lock connection and a pool of 2: a migration run holds up to 3 connections. */
 async function withMigrationLock<T>(
   settings: DatabaseSettings,
   work: (dataSource: DataSource) => Promise<T>,
@@ -85,7 +89,7 @@ async function withMigrationLock<T>(
     buildDataSourceOptions({
       ...settings,
       applicationName,
-      poolSize: 2,
+      poolSize: MIGRATION_POOL_SIZE,
       statementTimeoutMs: 0,
       lockTimeoutMs: settings.lockTimeoutMs ?? DEFAULT_MIGRATION_LOCK_TIMEOUT_MS,
     }),
