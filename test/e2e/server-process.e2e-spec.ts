@@ -76,6 +76,25 @@ async function startServer(env: Record<string, string>): Promise<ServerProcess> 
   return { child, port, lines, exited };
 }
 
+/** Waits for a log line that starts with `text` (`attempts` checks 50 ms apart). */
+function logged(server: ServerProcess, text: string, attempts?: number): Promise<void> {
+  return until(() => server.lines.some((l) => String(l.message).startsWith(text)), `"${text}" in the log`, {
+    attempts,
+  });
+}
+
+/** Waits until the server's port refuses new connections (its listener closed). */
+function refused(port: number): Promise<void> {
+  return until(async () => {
+    try {
+      await request(port, 'GET', '/health/live');
+      return false;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+    }
+  }, 'new connections to be refused');
+}
+
 function request(
   port: number,
   method: string,
@@ -121,7 +140,7 @@ describe('the server process', () => {
   it('on SIGTERM refuses new connections, finishes in-flight writes, and every acknowledged run is stored', async () => {
     const server = await startServer({ DATABASE_URL: db.url, SHUTDOWN_DRAIN_MS: '20000', DB_POOL_SIZE: '30' });
     try {
-      await until(() => server.lines.some((l) => String(l.message).includes('listening')), 'the server to listen');
+      await logged(server, 'Capsules API listening');
       const capsule = { slug: 'drain-me', title: 'Drain', kind: 'dispatch', mode: 'automated' };
       expect((await request(server.port, 'POST', '/api/capsules', capsule)).status).toBe(200);
 
@@ -150,14 +169,7 @@ describe('the server process', () => {
       await watcher.end();
 
       server.child.kill('SIGTERM');
-      await until(async () => {
-        try {
-          await request(server.port, 'GET', '/health/live');
-          return false;
-        } catch (error) {
-          return (error as NodeJS.ErrnoException).code === 'ECONNREFUSED';
-        }
-      }, 'new connections to be refused');
+      await refused(server.port);
 
       await blocker.query('COMMIT');
       await blocker.end();
@@ -198,13 +210,7 @@ describe('the server process', () => {
       MIGRATE_ON_BOOT: 'true',
     });
     try {
-      await until(
-        () => server.lines.some((l) => String(l.message).startsWith('Capsules API listening')),
-        'the server to listen',
-        {
-          attempts: 1200,
-        },
-      );
+      await logged(server, 'Capsules API listening', 1200);
       const pidFile = path.join(dataDir, 'postgres', 'postmaster.pid');
       const pgPort = Number(readFileSync(pidFile, 'utf8').split('\n')[3]);
       const capsule = { slug: 'embedded', title: 'Embedded', kind: 'dispatch', mode: 'automated' };
@@ -247,7 +253,7 @@ describe('the server process', () => {
       AUTH_DISABLED: 'true',
     });
     try {
-      await until(() => server.lines.some((l) => String(l.message).includes('listening')), 'the server to listen');
+      await logged(server, 'Capsules API listening');
       const warning = server.lines.find((l) => String(l.message).startsWith('AUTH_DISABLED=true'));
       expect(warning).toMatchObject({ severity: 'WARNING' });
       expect((await request(server.port, 'GET', '/api/capsules')).status).toBe(200);
@@ -262,15 +268,12 @@ describe('the server process', () => {
     // A delay no machine runs out of while the checks below run; the test ends (SIGKILL) without waiting for it.
     const server = await startServer({ DATABASE_URL: db.url, SHUTDOWN_DELAY_MS: '60000' });
     try {
-      await until(() => server.lines.some((l) => String(l.message).includes('listening')), 'the server to listen');
+      await logged(server, 'Capsules API listening');
       expect((await request(server.port, 'GET', '/health/ready')).status).toBe(200);
       server.child.kill('SIGTERM');
       // Every request below opens a new connection (agent: false): the listener is still open.
       await until(async () => (await request(server.port, 'GET', '/health/ready')).status === 503, 'readiness 503');
-      await until(
-        () => server.lines.some((l) => String(l.message).startsWith('readiness is 503; serving 60000 ms more')),
-        'the shutdown delay to be logged',
-      );
+      await logged(server, 'readiness is 503; serving 60000 ms more');
       const ready = await request(server.port, 'GET', '/health/ready');
       expect(ready).toMatchObject({ status: 503, body: { status: 'error', error: { shutdown: { status: 'down' } } } });
       expect((await request(server.port, 'GET', '/health/live')).status).toBe(200);
@@ -291,21 +294,11 @@ describe('the server process', () => {
     // Nothing here has to happen within the delay: the test only waits for its end.
     const server = await startServer({ DATABASE_URL: db.url, SHUTDOWN_DELAY_MS: '500' });
     try {
-      await until(() => server.lines.some((l) => String(l.message).includes('listening')), 'the server to listen');
+      await logged(server, 'Capsules API listening');
       expect((await request(server.port, 'GET', '/health/ready')).status).toBe(200);
       server.child.kill('SIGTERM');
-      await until(
-        () => server.lines.some((l) => String(l.message).startsWith('readiness is 503; serving 500 ms more')),
-        'the shutdown delay to be logged',
-      );
-      await until(async () => {
-        try {
-          await request(server.port, 'GET', '/health/live');
-          return false;
-        } catch (error) {
-          return (error as NodeJS.ErrnoException).code === 'ECONNREFUSED';
-        }
-      }, 'the listener to close');
+      await logged(server, 'readiness is 503; serving 500 ms more');
+      await refused(server.port);
       expect(await server.exited).toBe(0);
     } finally {
       server.child.kill('SIGKILL');
@@ -318,7 +311,7 @@ describe('the server process', () => {
     blocker.on('error', () => undefined);
     await blocker.connect();
     try {
-      await until(() => server.lines.some((l) => String(l.message).includes('listening')), 'the server to listen');
+      await logged(server, 'Capsules API listening');
       const capsule = { slug: 'stuck', title: 'Stuck', kind: 'dispatch', mode: 'automated' };
       expect((await request(server.port, 'POST', '/api/capsules', capsule)).status).toBe(200);
       await blocker.query('BEGIN');
@@ -369,7 +362,7 @@ describe('the server process', () => {
 
       const server = await startServer({ DATABASE_URL: keysDb.url, NODE_ENV: 'production', HOST: '0.0.0.0' });
       try {
-        await until(() => server.lines.some((l) => String(l.message).includes('listening')), 'the server to listen');
+        await logged(server, 'Capsules API listening');
         expect(server.lines.find((l) => String(l.message).startsWith('API keys required'))).toBeDefined();
         expect((await request(server.port, 'GET', '/api/capsules')).status).toBe(401);
         expect((await request(server.port, 'GET', '/api/capsules', undefined, key)).status).toBe(200);
