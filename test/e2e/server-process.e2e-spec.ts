@@ -76,6 +76,23 @@ async function startServer(env: Record<string, string>): Promise<ServerProcess> 
   return { child, port, lines, exited };
 }
 
+/**
+ * Runs `work` against a started server; on failure prints what the server logged, and in any
+ * case kills the process and waits for it to be gone.
+ */
+async function withServer(env: Record<string, string>, work: (server: ServerProcess) => Promise<void>): Promise<void> {
+  const server = await startServer(env);
+  try {
+    await work(server);
+  } catch (error) {
+    process.stderr.write(`server output:\n${server.lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    throw error;
+  } finally {
+    server.child.kill('SIGKILL');
+    await server.exited;
+  }
+}
+
 /** Waits for a log line that starts with `text` (`attempts` checks 50 ms apart). */
 function logged(server: ServerProcess, text: string, attempts?: number): Promise<void> {
   return until(() => server.lines.some((l) => String(l.message).startsWith(text)), `"${text}" in the log`, {
@@ -138,8 +155,7 @@ describe('the server process', () => {
   afterAll(() => db.drop());
 
   it('on SIGTERM refuses new connections, finishes in-flight writes, and every acknowledged run is stored', async () => {
-    const server = await startServer({ DATABASE_URL: db.url, SHUTDOWN_DRAIN_MS: '20000', DB_POOL_SIZE: '30' });
-    try {
+    await withServer({ DATABASE_URL: db.url, SHUTDOWN_DRAIN_MS: '20000', DB_POOL_SIZE: '30' }, async (server) => {
       await logged(server, 'Capsules API listening');
       const capsule = { slug: 'drain-me', title: 'Drain', kind: 'dispatch', mode: 'automated' };
       expect((await request(server.port, 'POST', '/api/capsules', capsule)).status).toBe(200);
@@ -193,44 +209,38 @@ describe('the server process', () => {
       expect(server.lines.some((l) => l.message === 'HTTP server closed, database pool closed')).toBe(true);
       const access = server.lines.find((l) => String(l.message).startsWith('no API keys yet: open access'));
       expect(access).toMatchObject({ severity: 'INFO', context: 'Bootstrap' });
-    } catch (error) {
-      process.stderr.write(`server output:\n${server.lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
-      throw error;
-    } finally {
-      server.child.kill('SIGKILL');
-    }
+    });
   });
 
   it('without DATABASE_URL it starts an embedded PostgreSQL, and SIGTERM stops it after the API', async () => {
     // Under the checkout (not /tmp or /root): as root, the postgres OS user must reach the cluster.
     const dataDir = path.resolve(__dirname, '../../.data', `test-process-${randomBytes(4).toString('hex')}`);
-    const server = await startServer({
-      DATA_DIR: dataDir,
-      EMBEDDED_POSTGRES_PORT: String(await freePort()),
-      MIGRATE_ON_BOOT: 'true',
-    });
     try {
-      await logged(server, 'Capsules API listening', 1200);
-      const pidFile = path.join(dataDir, 'postgres', 'postmaster.pid');
-      const pgPort = Number(readFileSync(pidFile, 'utf8').split('\n')[3]);
-      const capsule = { slug: 'embedded', title: 'Embedded', kind: 'dispatch', mode: 'automated' };
-      expect((await request(server.port, 'POST', '/api/capsules', capsule)).status).toBe(200);
-      server.child.kill('SIGTERM');
-      expect(await server.exited).toBe(0);
-      const order = ['HTTP server closed, database pool closed', 'embedded PostgreSQL stopped'].map((message) =>
-        server.lines.findIndex((l) => l.message === message),
+      await withServer(
+        {
+          DATA_DIR: dataDir,
+          EMBEDDED_POSTGRES_PORT: String(await freePort()),
+          MIGRATE_ON_BOOT: 'true',
+        },
+        async (server) => {
+          await logged(server, 'Capsules API listening', 1200);
+          const pidFile = path.join(dataDir, 'postgres', 'postmaster.pid');
+          const pgPort = Number(readFileSync(pidFile, 'utf8').split('\n')[3]);
+          const capsule = { slug: 'embedded', title: 'Embedded', kind: 'dispatch', mode: 'automated' };
+          expect((await request(server.port, 'POST', '/api/capsules', capsule)).status).toBe(200);
+          server.child.kill('SIGTERM');
+          expect(await server.exited).toBe(0);
+          const order = ['HTTP server closed, database pool closed', 'embedded PostgreSQL stopped'].map((message) =>
+            server.lines.findIndex((l) => l.message === message),
+          );
+          expect(order[0]).toBeGreaterThanOrEqual(0);
+          expect(order[1]).toBeGreaterThan(order[0]);
+          expect(existsSync(pidFile)).toBe(false);
+          const probe = new Client({ host: '127.0.0.1', port: pgPort, connectionTimeoutMillis: 5_000 });
+          await expect(probe.connect()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+        },
       );
-      expect(order[0]).toBeGreaterThanOrEqual(0);
-      expect(order[1]).toBeGreaterThan(order[0]);
-      expect(existsSync(pidFile)).toBe(false);
-      const probe = new Client({ host: '127.0.0.1', port: pgPort, connectionTimeoutMillis: 5_000 });
-      await expect(probe.connect()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
-    } catch (error) {
-      process.stderr.write(`server output:\n${server.lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
-      throw error;
     } finally {
-      server.child.kill('SIGKILL');
-      await server.exited;
       // A server the failed run left (it lives in its own session): immediate shutdown, then its files.
       const left = path.join(dataDir, 'postgres', 'postmaster.pid');
       if (existsSync(left)) process.kill(Number(readFileSync(left, 'utf8').split('\n')[0]), 'SIGQUIT');
@@ -246,28 +256,27 @@ describe('the server process', () => {
   });
 
   it('starts with AUTH_DISABLED on a public host, and warns', async () => {
-    const server = await startServer({
-      DATABASE_URL: db.url,
-      NODE_ENV: 'production',
-      HOST: '0.0.0.0',
-      AUTH_DISABLED: 'true',
-    });
-    try {
-      await logged(server, 'Capsules API listening');
-      const warning = server.lines.find((l) => String(l.message).startsWith('AUTH_DISABLED=true'));
-      expect(warning).toMatchObject({ severity: 'WARNING' });
-      expect((await request(server.port, 'GET', '/api/capsules')).status).toBe(200);
-      server.child.kill('SIGTERM');
-      expect(await server.exited).toBe(0);
-    } finally {
-      server.child.kill('SIGKILL');
-    }
+    await withServer(
+      {
+        DATABASE_URL: db.url,
+        NODE_ENV: 'production',
+        HOST: '0.0.0.0',
+        AUTH_DISABLED: 'true',
+      },
+      async (server) => {
+        await logged(server, 'Capsules API listening');
+        const warning = server.lines.find((l) => String(l.message).startsWith('AUTH_DISABLED=true'));
+        expect(warning).toMatchObject({ severity: 'WARNING' });
+        expect((await request(server.port, 'GET', '/api/capsules')).status).toBe(200);
+        server.child.kill('SIGTERM');
+        expect(await server.exited).toBe(0);
+      },
+    );
   });
 
   it('with SHUTDOWN_DELAY_MS, readiness is 503 on SIGTERM while the API still takes new connections', async () => {
     // A delay no machine runs out of while the checks below run; the test ends (SIGKILL) without waiting for it.
-    const server = await startServer({ DATABASE_URL: db.url, SHUTDOWN_DELAY_MS: '60000' });
-    try {
+    await withServer({ DATABASE_URL: db.url, SHUTDOWN_DELAY_MS: '60000' }, async (server) => {
       await logged(server, 'Capsules API listening');
       expect((await request(server.port, 'GET', '/health/ready')).status).toBe(200);
       server.child.kill('SIGTERM');
@@ -281,59 +290,50 @@ describe('the server process', () => {
       expect((await request(server.port, 'POST', '/api/capsules', capsule)).status).toBe(200);
       expect((await request(server.port, 'GET', '/api/capsules/late-write')).status).toBe(200);
       expect(server.child.exitCode).toBeNull();
-    } catch (error) {
-      process.stderr.write(`server output:\n${server.lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
-      throw error;
-    } finally {
-      server.child.kill('SIGKILL');
-      await server.exited;
-    }
+    });
   });
 
   it('after SHUTDOWN_DELAY_MS the listener closes and the process exits 0', async () => {
     // Nothing here has to happen within the delay: the test only waits for its end.
-    const server = await startServer({ DATABASE_URL: db.url, SHUTDOWN_DELAY_MS: '500' });
-    try {
+    await withServer({ DATABASE_URL: db.url, SHUTDOWN_DELAY_MS: '500' }, async (server) => {
       await logged(server, 'Capsules API listening');
       expect((await request(server.port, 'GET', '/health/ready')).status).toBe(200);
       server.child.kill('SIGTERM');
       await logged(server, 'readiness is 503; serving 500 ms more');
       await refused(server.port);
       expect(await server.exited).toBe(0);
-    } finally {
-      server.child.kill('SIGKILL');
-    }
+    });
   });
 
   it('bounds the drain: a request stuck past SHUTDOWN_DRAIN_MS is cut and the process still exits', async () => {
-    const server = await startServer({ DATABASE_URL: db.url, SHUTDOWN_DRAIN_MS: '500' });
     const blocker = new Client({ connectionString: db.url });
     blocker.on('error', () => undefined);
     await blocker.connect();
     try {
-      await logged(server, 'Capsules API listening');
-      const capsule = { slug: 'stuck', title: 'Stuck', kind: 'dispatch', mode: 'automated' };
-      expect((await request(server.port, 'POST', '/api/capsules', capsule)).status).toBe(200);
-      await blocker.query('BEGIN');
-      await blocker.query('LOCK TABLE capsule_runs IN SHARE MODE');
-      const stuck = request(server.port, 'POST', '/api/capsules/run', { capsule_slug: 'stuck', actor: 'a' }).then(
-        () => 'answered',
-        (error: NodeJS.ErrnoException) => error.code ?? error.message,
-      );
-      await until(async () => {
-        const rows = await sql<{ n: number }>(
-          db.url,
-          `SELECT count(*)::int AS n FROM pg_stat_activity
-           WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%capsule_runs%'`,
+      await withServer({ DATABASE_URL: db.url, SHUTDOWN_DRAIN_MS: '500' }, async (server) => {
+        await logged(server, 'Capsules API listening');
+        const capsule = { slug: 'stuck', title: 'Stuck', kind: 'dispatch', mode: 'automated' };
+        expect((await request(server.port, 'POST', '/api/capsules', capsule)).status).toBe(200);
+        await blocker.query('BEGIN');
+        await blocker.query('LOCK TABLE capsule_runs IN SHARE MODE');
+        const stuck = request(server.port, 'POST', '/api/capsules/run', { capsule_slug: 'stuck', actor: 'a' }).then(
+          () => 'answered',
+          (error: NodeJS.ErrnoException) => error.code ?? error.message,
         );
-        return rows[0].n === 1;
-      }, 'the insert to wait on the lock');
-      server.child.kill('SIGTERM');
-      expect(await stuck).toBe('ECONNRESET');
-      expect(await server.exited).toBe(1);
-      expect(server.lines.some((l) => String(l.message).includes('closing their connections'))).toBe(true);
+        await until(async () => {
+          const rows = await sql<{ n: number }>(
+            db.url,
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%capsule_runs%'`,
+          );
+          return rows[0].n === 1;
+        }, 'the insert to wait on the lock');
+        server.child.kill('SIGTERM');
+        expect(await stuck).toBe('ECONNRESET');
+        expect(await server.exited).toBe(1);
+        expect(server.lines.some((l) => String(l.message).includes('closing their connections'))).toBe(true);
+      });
     } finally {
-      server.child.kill('SIGKILL');
       await blocker.query('ROLLBACK').catch(() => undefined);
       await blocker.end();
     }
@@ -360,17 +360,14 @@ describe('the server process', () => {
       const twice = await apikey('create', '--name', 'cli-runner', '--scope', 'read').catch((e: { code: number }) => e);
       expect(twice).toMatchObject({ code: 2 });
 
-      const server = await startServer({ DATABASE_URL: keysDb.url, NODE_ENV: 'production', HOST: '0.0.0.0' });
-      try {
+      await withServer({ DATABASE_URL: keysDb.url, NODE_ENV: 'production', HOST: '0.0.0.0' }, async (server) => {
         await logged(server, 'Capsules API listening');
         expect(server.lines.find((l) => String(l.message).startsWith('API keys required'))).toBeDefined();
         expect((await request(server.port, 'GET', '/api/capsules')).status).toBe(401);
         expect((await request(server.port, 'GET', '/api/capsules', undefined, key)).status).toBe(200);
         server.child.kill('SIGTERM');
         expect(await server.exited).toBe(0);
-      } finally {
-        server.child.kill('SIGKILL');
-      }
+      });
 
       const revoked = await apikey('revoke', 'cli-runner');
       expect(revoked.stderr).toContain('Revoked "cli-runner"');
