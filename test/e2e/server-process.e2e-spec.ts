@@ -255,6 +255,17 @@ describe('the server process', () => {
     expect(refusal).toMatchObject({ severity: 'ERROR' });
   });
 
+  it('LOG_FORMAT=pretty (the default in a terminal) prints human lines, not JSON', async () => {
+    await withServer({ DATABASE_URL: db.url, LOG_FORMAT: 'pretty' }, async (server) => {
+      const text = () => server.lines.map((l) => (typeof l.text === 'string' ? l.text : '')).join('\n');
+      await until(() => text().includes('Capsules API listening'), 'the pretty listening line');
+      expect((await request(server.port, 'GET', '/health')).status).toBe(200);
+      await until(() => text().includes('request completed'), 'the pretty request line');
+      expect(text()).toMatch(/INFO.*Capsules API listening/);
+      expect(server.lines.filter((l) => l.text === undefined && l.stderr === undefined)).toEqual([]);
+    });
+  });
+
   it('starts with AUTH_DISABLED on a public host, and warns', async () => {
     await withServer(
       {
