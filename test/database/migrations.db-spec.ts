@@ -81,50 +81,53 @@ describe('migrations', () => {
     expect((await runMigrations(options)).applied).toEqual(ALL);
   });
 
-  it('migrations ignore the statement timeout of the settings (a long index build is not cancelled)', async () => {
-    const options = { url: db.url };
-    await runMigrations(options);
-    expect(await revertMigrations(options, 1)).toBe(1);
-    // Another session holds the migrations table, so the runner's first read waits far past 1 ms.
+  /**
+   * Applies every migration but the newest, then runs `work` while another session holds the
+   * migrations table (ACCESS EXCLUSIVE, in an open transaction `work` may commit).
+   */
+  async function withMigrationsTableLocked(work: (holder: Client) => Promise<void>): Promise<void> {
+    await runMigrations({ url: db.url });
+    expect(await revertMigrations({ url: db.url }, 1)).toBe(1);
     const holder = new Client({ connectionString: db.url });
     await holder.connect();
-    let run: Promise<unknown> = Promise.resolve();
     try {
       await holder.query('BEGIN');
       await holder.query('LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE');
-      const migrating = runMigrations({ url: db.url, statementTimeoutMs: 1, applicationName: 'migrate-behind-lock' });
-      run = migrating.catch(() => undefined);
-      await until(async () => {
-        // pg_stat_activity is read once per transaction: drop the holder's snapshot each time.
-        await holder.query('SELECT pg_stat_clear_snapshot()');
-        const { rows } = await holder.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_stat_activity
-           WHERE application_name = 'migrate-behind-lock' AND wait_event_type = 'Lock'`,
-        );
-        return rows[0].n > 0;
-      }, 'the migration to wait for the lock');
-      await holder.query('COMMIT');
-      expect((await migrating).applied).toEqual(ALL.slice(-1));
+      await work(holder);
     } finally {
       await holder.end();
+    }
+  }
+
+  it('migrations ignore the statement timeout of the settings (a long index build is not cancelled)', async () => {
+    // The holder keeps the migrations table, so the runner's first read waits far past 1 ms.
+    let run: Promise<unknown> = Promise.resolve();
+    try {
+      await withMigrationsTableLocked(async (holder) => {
+        const migrating = runMigrations({ url: db.url, statementTimeoutMs: 1, applicationName: 'migrate-behind-lock' });
+        run = migrating.catch(() => undefined);
+        await until(async () => {
+          // pg_stat_activity is read once per transaction: drop the holder's snapshot each time.
+          await holder.query('SELECT pg_stat_clear_snapshot()');
+          const { rows } = await holder.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+             WHERE application_name = 'migrate-behind-lock' AND wait_event_type = 'Lock'`,
+          );
+          return rows[0].n > 0;
+        }, 'the migration to wait for the lock');
+        await holder.query('COMMIT');
+        expect((await migrating).applied).toEqual(ALL.slice(-1));
+      });
+    } finally {
       await run; // never left running into the next test's database
     }
   });
 
   it('a migration that cannot get a table lock within the lock timeout gives up and applies nothing', async () => {
-    const options = { url: db.url };
-    await runMigrations(options);
-    expect(await revertMigrations(options, 1)).toBe(1);
-    const holder = new Client({ connectionString: db.url });
-    await holder.connect();
-    try {
-      await holder.query('BEGIN');
-      await holder.query('LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE');
+    await withMigrationsTableLocked(async (holder) => {
       await expect(runMigrations({ url: db.url, lockTimeoutMs: 50 })).rejects.toThrow(/lock timeout/);
       await holder.query('COMMIT');
-    } finally {
-      await holder.end();
-    }
+    });
     await withDataSource(db.url, async (ds) => expect(await pendingMigrations(ds)).toEqual(ALL.slice(-1)));
   });
 });
