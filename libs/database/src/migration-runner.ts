@@ -19,8 +19,11 @@ const MIGRATION_POOL_SIZE = 2;
 /** The most connections one migration run holds (count them when sizing max_connections). */
 export const MIGRATION_CONNECTIONS = MIGRATION_POOL_SIZE + 1;
 
-/** How long a migration statement waits for a table lock unless the settings say otherwise. */
-export const DEFAULT_MIGRATION_LOCK_TIMEOUT_MS = 10_000;
+/**
+ * How long a migration statement waits for a table lock when the settings do not say (the app and
+ * its commands pass MIGRATION_LOCK_TIMEOUT_MS, whose default is the same 10 s).
+ */
+const DEFAULT_MIGRATION_LOCK_TIMEOUT_MS = 10_000;
 
 /**
  * Applies pending migrations while holding `pg_advisory_lock` on a dedicated
