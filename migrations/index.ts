@@ -4,6 +4,7 @@ import { CreateAnalyticsViews1764000000002 } from './1764000000002-CreateAnalyti
 import { AddCapsuleRevisionsAndRunKeys1764000000003 } from './1764000000003-AddCapsuleRevisionsAndRunKeys';
 import { CreateRunRollups1764000000004 } from './1764000000004-CreateRunRollups';
 import { CreateApiKeys1764000000005 } from './1764000000005-CreateApiKeys';
+import { FoldChecksumLookups1764000000006 } from './1764000000006-FoldChecksumLookups';
 
 /**
  * Every migration, in the order it applies. Listed by hand (no globs): the
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   AddCapsuleRevisionsAndRunKeys1764000000003,
   CreateRunRollups1764000000004,
   CreateApiKeys1764000000005,
+  FoldChecksumLookups1764000000006,
 ];

@@ -301,9 +301,42 @@ describe('runs beyond the original: lifecycle, exactly-once, per-capsule lists, 
       ).toEqual([]);
     });
 
+    it('a lookup folds the case of a hex digest (Get-FileHash prints upper case), not of other values', async () => {
+      const upper = await t
+        .http()
+        .get('/api/artifacts')
+        .query({ checksum: SHA('a').toUpperCase() })
+        .expect(200);
+      expect(upper.body.map((r: { capsule_slug: string }) => r.capsule_slug)).toEqual(['reconciler', 'dispatcher']);
+      expect(upper.body[0].checksum).toBe(SHA('a'));
+
+      await t
+        .http()
+        .post('/api/capsules/run')
+        .send({ capsule_slug: 'reconciler', actor: 'cron', checksum: 'md5-b64:1B2M2Y8AsgTpgAmY7PhCfg==' })
+        .expect(200);
+      const exact = await t.http().get('/api/artifacts').query({ checksum: 'md5-b64:1B2M2Y8AsgTpgAmY7PhCfg==' });
+      expect(exact.body).toHaveLength(1);
+      const folded = await t.http().get('/api/artifacts').query({ checksum: 'md5-b64:1b2m2y8asgtpgamy7phcfg==' });
+      expect(folded.body).toEqual([]);
+    });
+
+    it('the lookup is served by the checksum-key index', async () => {
+      await t.dataSource.query('ANALYZE capsule_runs');
+      const plan = await t.dataSource.transaction(async (m) => {
+        await m.query('SET LOCAL enable_seqscan = off');
+        return m.query(
+          `EXPLAIN (FORMAT JSON) SELECT id FROM capsule_runs r WHERE checksum_key(r.checksum) = checksum_key($1)
+           ORDER BY started_at DESC, id DESC LIMIT 10`,
+          [SHA('a')],
+        );
+      });
+      expect(JSON.stringify(plan)).toContain('capsule_runs_checksum_key_idx');
+    });
+
     it.each([
       ['no checksum', ''],
-      ['a malformed checksum', '?checksum=nothex'],
+      ['a checksum with a control character', '?checksum=a%0Ab'],
     ])('GET /api/artifacts with %s is a 422', async (_label, query) => {
       const res = await t.http().get(`/api/artifacts${query}`).expect(422);
       expect(res.body.errors[0].field).toBe('checksum');

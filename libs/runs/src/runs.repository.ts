@@ -162,7 +162,7 @@ export class RunsRepository {
     if (filter.statuses?.length) where.push(`r.status = ANY(${param(filter.statuses)}::text[])`);
     if (filter.actor !== undefined) where.push(`r.actor = ${param(filter.actor)}`);
     if (filter.kind !== undefined) where.push(`c.kind = ${param(filter.kind)}`);
-    if (filter.checksum !== undefined) where.push(`r.checksum = ${param(filter.checksum)}`);
+    if (filter.checksum !== undefined) where.push(`checksum_key(r.checksum) = checksum_key(${param(filter.checksum)})`);
     if (filter.startedAfter) where.push(`r.started_at >= ${param(filter.startedAfter)}`);
     if (filter.startedBefore) where.push(`r.started_at < ${param(filter.startedBefore)}`);
     if (filter.after) {

@@ -2,12 +2,18 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsString, MaxLength } from 'class-validator';
 import { PageQueryDto } from '@app/common';
 import type { RunRow } from '../run.entity';
-import { IsChecksum } from './run-validators';
+import { CHECKSUM_MAX_LENGTH, IsChecksum } from './run-validators';
 
 export class ArtifactsQueryDto extends PageQueryDto {
-  @ApiProperty({ example: 'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08' })
+  @ApiProperty({
+    example: 'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+    maxLength: CHECKSUM_MAX_LENGTH,
+    description:
+      'The checksum a run recorded. Matches exactly, except that the case of an `algo:hex` value is folded ' +
+      '(`SHA256:9F86…` finds `sha256:9f86…`); other values match case-sensitively.',
+  })
   @IsString()
-  @MaxLength(200)
+  @MaxLength(CHECKSUM_MAX_LENGTH)
   @IsChecksum()
   checksum!: string;
 }

@@ -2,7 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsISO8601, IsString, Max, MaxLength, Min } from 'class-validator';
 import { OptionalNotNull } from '@app/common';
 import { RUN_STATUSES, type RunStatus } from '../run.entity';
-import { IsArtifactUri, IsChecksum } from './run-validators';
+import { CHECKSUM_DESCRIPTION, CHECKSUM_MAX_LENGTH, IsArtifactUri, IsChecksum } from './run-validators';
 
 /**
  * Body of PATCH /api/capsules/runs/:id: finishes a running run (a final
@@ -39,10 +39,14 @@ export class FinishRunDto {
   @IsArtifactUri()
   artifact_uri?: string;
 
-  @ApiPropertyOptional({ example: 'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08' })
+  @ApiPropertyOptional({
+    example: 'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+    maxLength: CHECKSUM_MAX_LENGTH,
+    description: CHECKSUM_DESCRIPTION,
+  })
   @OptionalNotNull()
   @IsString()
-  @MaxLength(200)
+  @MaxLength(CHECKSUM_MAX_LENGTH)
   @IsChecksum()
   checksum?: string;
 }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { RUN_STATUSES, type RunStatus } from '../run.entity';
-import { IsArtifactUri, IsChecksum, IsRunKey } from './run-validators';
+import { CHECKSUM_DESCRIPTION, CHECKSUM_MAX_LENGTH, IsArtifactUri, IsChecksum, IsRunKey } from './run-validators';
 
 /**
  * Body of POST /api/capsules/run. Without instants the run is recorded as
@@ -38,11 +38,12 @@ export class RecordRunDto {
 
   @ApiPropertyOptional({
     example: 'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
-    description: '"sha256:" and 64 hex digits (documented form); other "algo:value" forms are accepted too',
+    maxLength: CHECKSUM_MAX_LENGTH,
+    description: CHECKSUM_DESCRIPTION,
   })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxLength(CHECKSUM_MAX_LENGTH)
   @IsChecksum()
   checksum?: string;
 

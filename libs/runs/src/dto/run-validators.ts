@@ -5,11 +5,22 @@ export const ARTIFACT_SCHEMES = ['gs', 's3', 'https', 'http', 'file', 'az', 'oci
 
 const ARTIFACT_URI = new RegExp(`^(${ARTIFACT_SCHEMES.join('|')}):\\/\\/[^\\s\\u0000-\\u001f]+$`, 'i');
 
+/** Longest checksum stored (the column's CHECK says the same). */
+export const CHECKSUM_MAX_LENGTH = 200;
+
 /**
- * `algo:value`. The documented form is `sha256:` and 64 hex digits; other
- * algorithms are accepted as `name:value` (the original service took any string).
+ * Any text without control characters (C0, DEL, C1, NUL included) or lone
+ * surrogates, stored and returned exactly as sent: the old service took any
+ * string, and its clients send `sha256:abc123...` and `sha256:` + 7 digits.
+ * `sha256:` and 64 hex digits is the documented form. Lookups fold the case of
+ * `algo:hex` values (see migration FoldChecksumLookups), so PowerShell's
+ * upper-case Get-FileHash finds what sha256sum recorded.
  */
-const CHECKSUM = /^(sha256:[0-9a-f]{64}|(?!sha256:)[a-z0-9][a-z0-9-]{1,19}:[A-Za-z0-9+/=_.-]{1,180})$/;
+const CHECKSUM = /^[^\p{Cc}\p{Cs}]+$/u;
+
+export const CHECKSUM_DESCRIPTION =
+  'Any text of 1-200 characters without control characters, stored and returned exactly as sent. ' +
+  'Documented form: "sha256:" and 64 hex digits. GET /api/artifacts?checksum= finds it (folding the case of hex digests).';
 
 export const IsArtifactUri = () =>
   Matches(ARTIFACT_URI, {
@@ -18,7 +29,7 @@ export const IsArtifactUri = () =>
 
 export const IsChecksum = () =>
   Matches(CHECKSUM, {
-    message: 'checksum must be "sha256:" and 64 lowercase hex digits, or another "algo:value" (e.g. md5:…)',
+    message: `checksum must be 1-${CHECKSUM_MAX_LENGTH} characters without control characters (documented form: "sha256:" and 64 hex digits)`,
   });
 
 /** run_key and the Idempotency-Key header: 1-200 printable characters without spaces. */
