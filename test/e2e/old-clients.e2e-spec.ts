@@ -1,68 +1,194 @@
+import type { AddressInfo } from 'node:net';
+import {
+  type OldClient,
+  powerShell7,
+  powerShell7Json,
+  pythonJsonDumps,
+  pythonRequests,
+  windowsPowerShell,
+  windowsPowerShellJson,
+} from '../support/old-clients';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 /**
- * What the old service's clients do, step by step, reading the fields they
- * read: the Python smoke script (anything but 200 is a failure), the
- * PowerShell demo (formats success_rate as a percentage itself), the Next.js
- * pages (slug, title, status, started_at; they call from the browser) and the
- * cron scripts that record runs.
+ * The old service's clients, unmodified, replayed byte for byte on a real
+ * socket (test/support/old-clients.ts): the Python smoke script
+ * (codex_capsules/test_api.py: anything but 200 is a failure, and a failed
+ * run report prints nothing) and the PowerShell demo (registers
+ * signals-daily, records a run with a random `sha256:` + 7 digits checksum,
+ * formats success_rate as a percentage itself), in Windows PowerShell 5.1 and
+ * PowerShell 7. Each step asserts what the client reads from the answer.
+ * Then the Next.js pages (they call from the browser) and the cron scripts.
  */
 describe('old clients, unchanged', () => {
   let t: TestApp;
+  let port: number;
 
   beforeAll(async () => {
     t = await createTestApp();
+    await t.app.listen(0, '127.0.0.1');
+    port = (t.app.getHttpServer().address() as AddressInfo).port;
   });
 
   afterAll(async () => {
     await t.close();
   });
 
-  it('the smoke script: every step answers 200', async () => {
-    const info = await t.http().get('/').expect(200);
-    expect(info.body.service).toBe('Codex Capsules');
-    expect(typeof info.body.version).toBe('string');
-    await t.http().get('/health').expect(200);
+  const storedChecksums = async (slug: string): Promise<string[]> =>
+    (
+      await t.dataSource.query<{ checksum: string }[]>(
+        `SELECT r.checksum FROM capsule_runs r JOIN capsules c ON c.id = r.capsule_id WHERE c.slug = $1 ORDER BY r.id`,
+        [slug],
+      )
+    ).map((r) => r.checksum);
 
-    const capsule = {
-      slug: 'festival-capsule',
-      title: 'Festival Capsule',
-      kind: 'ceremony',
-      mode: 'public',
-      version: '1.0.0',
-      status: 'active',
-      entrypoint: 'capsules/festival.py',
-      schedule: '0 12 * * 0',
-    };
-    await t.http().post('/api/capsules').send(capsule).expect(200);
-    await t.http().post('/api/capsules').send(capsule).expect(200); // a second registration is not a 409
-    const list = await t.http().get('/api/capsules').expect(200);
-    expect(list.body.find((c: { slug: string }) => c.slug === 'festival-capsule')).toBeDefined();
+  /** codex_capsules/test_api.py, step by step (BASE_URL = http://localhost:8080/api). */
+  async function smokeScript(client: OldClient) {
+    const capsule = await client.post(
+      '/api/capsules',
+      pythonJsonDumps({
+        slug: 'test-ceremony',
+        title: 'Test Ceremonial Operation',
+        kind: 'ceremony',
+        mode: 'manual',
+        version: '1.0.0',
+        status: 'active',
+        entrypoint: 'python ceremony_test.py',
+        schedule: '0 9 * * *',
+      }),
+    );
+    expect([capsule.status, capsule.json<{ slug: string }>().slug]).toEqual([200, 'test-ceremony']);
 
-    const run = await t
-      .http()
-      .post('/api/capsules/run')
-      .send({ capsule_slug: 'festival-capsule', actor: 'smoke-test', status: 'success' })
-      .expect(200);
-    expect(Number.isInteger(run.body.id)).toBe(true);
+    const capsules = await client.get('/api/capsules');
+    expect(capsules.status).toBe(200);
+    for (const c of capsules.json<{ slug: string; title: string }[]>()) {
+      expect([typeof c.slug, typeof c.title]).toEqual(['string', 'string']);
+    }
 
-    const runs = await t.http().get('/api/capsules/runs?capsule_slug=festival-capsule').expect(200);
-    expect(runs.body[0].id).toBe(run.body.id);
-    await t.http().get('/api/capsules/performance').expect(200);
-    await t.http().get('/api/capsules/scheduled').expect(200);
+    const run = await client.post(
+      '/api/capsules/run',
+      pythonJsonDumps({
+        capsule_slug: 'test-ceremony',
+        actor: 'test-user',
+        status: 'success',
+        artifact_uri: 'https://storage.googleapis.com/codex-artifacts/test-ceremony-123.tar.gz',
+        checksum: 'sha256:abc123...',
+      }),
+    );
+    expect(run.status).toBe(200);
+    expect(Number.isInteger(run.json<{ id: number }>().id)).toBe(true);
+
+    const runs = await client.get('/api/capsules/runs');
+    expect(runs.status).toBe(200);
+    const listed = runs.json<{ id: number; capsule_slug: string; status: string; actor: string }[]>();
+    expect(listed.find((r) => r.id === run.json<{ id: number }>().id)).toMatchObject({
+      capsule_slug: 'test-ceremony',
+      status: 'success',
+      actor: 'test-user',
+    });
+
+    const performance = await client.get('/api/capsules/performance');
+    expect([performance.status, Array.isArray(performance.json())]).toEqual([200, true]);
+    const scheduled = await client.get('/api/capsules/scheduled');
+    expect([scheduled.status, Array.isArray(scheduled.json())]).toEqual([200, true]);
+  }
+
+  it('the Python smoke script records its run, twice in a row (a re-registration is not a 409)', async () => {
+    const client = pythonRequests(port);
+    await smokeScript(client);
+    await smokeScript(client);
+    expect(await storedChecksums('test-ceremony')).toEqual(['sha256:abc123...', 'sha256:abc123...']);
   });
 
-  it('the PowerShell demo: success_rate is a 0-1 number it can format', async () => {
-    await t
+  /** register-signals-daily demo, step by step ($BaseUrl = http://localhost:8080). */
+  async function powerShellDemo(client: OldClient, toJson: (o: Record<string, string>) => string, checksum: string) {
+    const health = await client.get('/');
+    expect(health.status).toBe(200);
+    expect(health.json()).toMatchObject({ service: 'Codex Capsules', version: expect.any(String) });
+
+    const capsule = await client.post(
+      '/api/capsules',
+      toJson({
+        slug: 'signals-daily',
+        title: 'Daily Signals Engine',
+        kind: 'engine',
+        mode: 'custodian',
+        entrypoint: 'POST https://codex-signals.run.app/signals/daily',
+        schedule: '0 6 * * *',
+        version: '2.0.0',
+        status: 'active',
+      }),
+    );
+    expect(capsule.status).toBe(200);
+    expect(capsule.json()).toMatchObject({
+      slug: 'signals-daily',
+      title: 'Daily Signals Engine',
+      schedule: '0 6 * * *',
+    });
+
+    const day = new Date().toISOString().slice(0, 10).replaceAll('-', '');
+    const artifact = `https://storage.googleapis.com/codex-artifacts/signals-daily-${day}.tar.gz`;
+    const run = await client.post(
+      '/api/capsules/run',
+      toJson({
+        capsule_slug: 'signals-daily',
+        actor: 'system-scheduler',
+        status: 'success',
+        artifact_uri: artifact,
+        checksum,
+      }),
+    );
+    expect(run.status).toBe(200);
+    const recorded = run.json<{ id: number; status: string; artifact_uri: string }>();
+    expect(Number.isInteger(recorded.id)).toBe(true);
+    expect([recorded.status, recorded.artifact_uri]).toEqual(['success', artifact]);
+
+    const capsules = await client.get('/api/capsules');
+    expect(capsules.status).toBe(200);
+    for (const c of capsules.json<Record<string, unknown>[]>()) {
+      expect([c.slug, c.title, c.kind, c.mode].map((v) => typeof v)).toEqual(['string', 'string', 'string', 'string']);
+    }
+
+    const performance = await client.get('/api/capsules/performance');
+    expect(performance.status).toBe(200);
+    const entry = performance
+      .json<{ capsule_slug: string; total_runs: unknown; success_rate: unknown }[]>()
+      .find((p) => p.capsule_slug === 'signals-daily');
+    expect(typeof entry?.total_runs).toBe('number');
+    expect(entry?.success_rate).toBe(1); // "{0:P0}" -f 1 prints 100 %
+  }
+
+  const sevenDigits = () => `sha256:${1_000_000 + Math.floor(Math.random() * 8_999_999)}`;
+
+  it.each([
+    ['Windows PowerShell 5.1', windowsPowerShell, windowsPowerShellJson],
+    ['PowerShell 7', powerShell7, powerShell7Json],
+  ])('the PowerShell demo in %s records its run with its random checksum', async (_, client, toJson) => {
+    const before = await storedChecksums('signals-daily');
+    const checksum = sevenDigits();
+    await powerShellDemo(client(port), toJson, checksum);
+    expect(await storedChecksums('signals-daily')).toEqual([...before, checksum]);
+  });
+
+  it('Windows PowerShell 5.1 gets the 100 Continue it waits for before sending a body', async () => {
+    const answer = await windowsPowerShell(port).post(
+      '/api/capsules/run',
+      windowsPowerShellJson({ capsule_slug: 'signals-daily', actor: 'system-scheduler', checksum: sevenDigits() }),
+    );
+    expect([answer.interim, answer.status]).toEqual([[100], 200]);
+  });
+
+  it('a checksum from Get-FileHash (upper-case hex) is stored as sent and found in any case', async () => {
+    const hash = 'E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855';
+    const checksum = `sha256:${hash}`;
+    await powerShellDemo(powerShell7(port), powerShell7Json, checksum);
+    expect((await storedChecksums('signals-daily')).at(-1)).toBe(checksum);
+    const found = await t
       .http()
-      .post('/api/capsules/run')
-      .send({ capsule_slug: 'festival-capsule', actor: 'demo', status: 'error' })
+      .get('/api/artifacts')
+      .query({ checksum: `sha256:${hash.toLowerCase()}` })
       .expect(200);
-    const perf = await t.http().get('/api/capsules/performance').expect(200);
-    const entry = perf.body.find((p: { capsule_slug: string }) => p.capsule_slug === 'festival-capsule');
-    expect(entry.success_rate).toBe(0.5);
-    expect(typeof entry.total_runs).toBe('number');
-    expect(typeof entry.avg_runtime_seconds).toBe('number');
+    expect(found.body.map((r: { checksum: string }) => r.checksum)).toEqual([checksum]);
   });
 
   it('the Next.js pages: fields they read, and CORS for their origins', async () => {
@@ -94,9 +220,9 @@ describe('old clients, unchanged', () => {
 
   it('a cron script: a scheduled capsule gets a real next_run', async () => {
     const scheduled = await t.http().get('/api/capsules/scheduled').expect(200);
-    const entry = scheduled.body.find((s: { slug: string }) => s.slug === 'festival-capsule');
-    expect(entry.next_run).toMatch(/^\d{4}-\d{2}-\d{2}T12:00:00\.000Z$/);
-    expect(new Date(entry.next_run).getUTCDay()).toBe(0);
+    const entry = scheduled.body.find((s: { slug: string }) => s.slug === 'signals-daily');
+    expect(entry.next_run).toMatch(/^\d{4}-\d{2}-\d{2}T06:00:00\.000Z$/);
     expect(Date.parse(entry.next_run)).toBeGreaterThan(Date.now());
+    expect(Date.parse(entry.next_run) - Date.now()).toBeLessThanOrEqual(24 * 3600_000);
   });
 });
