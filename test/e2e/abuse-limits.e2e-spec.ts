@@ -98,6 +98,25 @@ describe('security headers and timeouts', () => {
     }
   });
 
+  it('Swagger UI works over plain HTTP on a host that is not localhost: no upgrade-insecure-requests', async () => {
+    const host = 'capsules.internal:8080';
+    const page = await t.http().get('/docs/').set('Host', host).expect(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    const csp = page.headers['content-security-policy'];
+    expect(csp).not.toContain('upgrade-insecure-requests');
+    expect(csp).toContain("script-src 'self'");
+    // Every script and stylesheet of the page is same-origin and served, as the browser asks for it (http).
+    const assets = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    expect(assets.length).toBeGreaterThanOrEqual(3);
+    for (const asset of assets) {
+      const url = new URL(asset, `http://${host}/docs/`);
+      expect(url.origin).toBe(`http://${host}`);
+      const res = await t.http().get(url.pathname).set('Host', host);
+      expect([url.pathname, res.status]).toEqual([url.pathname, 200]);
+      expect(res.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
+    }
+  });
+
   it('a statement stuck behind a lock is cancelled: 503 with Retry-After, and nothing is written', async () => {
     await t.http().post('/api/capsules').send({ slug: 'locked', title: 'L', kind: 'dispatch', mode: 'automated' });
     const blocker = new Client({ connectionString: t.db.url });

@@ -27,10 +27,16 @@ import { SERVICE_DESCRIPTION, SERVICE_NAME, SERVICE_VERSION } from './service-in
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** helmet's headers: Swagger UI (/docs) loads its own scripts and styles and inline styles; nothing else serves HTML. */
+/**
+ * helmet's headers: Swagger UI (/docs) loads its own scripts and styles and inline styles; nothing
+ * else serves HTML. No `upgrade-insecure-requests` (a helmet default): over plain HTTP on any host
+ * but localhost it made the browser fetch Swagger UI's own scripts over https, a blank page. Behind
+ * TLS the page's same-origin scripts are https already, so it protected nothing.
+ */
 const HELMET_OPTIONS = {
   contentSecurityPolicy: {
     directives: {
+      upgradeInsecureRequests: null,
       defaultSrc: ["'self'"],
       scriptSrc: ["'self'"],
       styleSrc: ["'self'", "'unsafe-inline'"],
