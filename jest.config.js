@@ -27,6 +27,10 @@ const shared = {
   setupFiles: ['reflect-metadata'],
 };
 
+// The tiers that run the app: every answer of a test app is checked against the committed
+// openapi.json, and one that no request claimed fails the test in this afterEach.
+const checked = { setupFilesAfterEnv: ['<rootDir>/test/support/openapi-check.setup.ts'] };
+
 /** @type {import('jest').Config} */
 module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
@@ -34,7 +38,7 @@ module.exports = {
   maxWorkers: 2,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts'] },
-    { ...shared, displayName: 'db', testMatch: ['<rootDir>/{apps,libs,test}/**/*.db-spec.ts'] },
-    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/{apps,libs,test}/**/*.e2e-spec.ts'] },
+    { ...shared, ...checked, displayName: 'db', testMatch: ['<rootDir>/{apps,libs,test}/**/*.db-spec.ts'] },
+    { ...shared, ...checked, displayName: 'e2e', testMatch: ['<rootDir>/{apps,libs,test}/**/*.e2e-spec.ts'] },
   ],
 };

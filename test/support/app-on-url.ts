@@ -6,10 +6,12 @@ import type { Logger as PinoLogger } from 'pino';
 import { type AppConfig, type Clock, createLogger, loadConfig } from '@app/common';
 import { AppModule } from '../../apps/api/src/app.module';
 import { configureApp, createHttpAdapter } from '../../apps/api/src/configure-app';
+import { ResponseViolations } from './openapi-violations';
 
 export interface AppOnUrl {
   app: NestFastifyApplication;
   dataSource: DataSource;
+  /** A supertest agent; a request whose answer breaks the committed openapi.json fails. */
   http(): request.Agent;
   /** Closes the app; the database is the caller's. */
   close(): Promise<void>;
@@ -44,12 +46,21 @@ export async function createAppOnUrl(databaseUrl: string, options: AppOnUrlOptio
     logger: false,
   });
   configureApp(app, config);
+  // Every answer is checked against the committed openapi.json (test/support/openapi-violations.ts).
+  const violations = new ResponseViolations();
+  violations.hook(app.getHttpAdapter().getInstance());
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return {
     app,
     dataSource: app.get(DataSource),
-    http: () => request.agent(app.getHttpServer()),
-    close: () => app.close(),
+    http: () => request.agent(app.getHttpServer()).use((test: request.Test) => violations.attach(test)),
+    close: async () => {
+      try {
+        await app.close();
+      } finally {
+        violations.close();
+      }
+    },
   };
 }
