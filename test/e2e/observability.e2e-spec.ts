@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { Client } from 'pg';
 import { createLogger, hashApiKey } from '@app/common';
 import { registerCapsule } from '../support/fixtures';
+import { promlint } from '../support/promlint';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 const KEY = 'observer-0123456789abcdefghijklmnopq';
@@ -158,6 +159,13 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/capsules_scheduled\{state="(new|up|late|down)"\} 1/);
     expect(text).toContain('capsules_process_resident_memory_bytes');
     expect(text).not.toContain('/api/capsules/dawn-dispatch"');
+  });
+
+  it("passes promtool's metric lint (base units, _total only on counters, HELP on every family)", async () => {
+    const text = (await t.http().get('/metrics').expect(200)).text;
+    expect(promlint(text)).toEqual([]);
+    // The totals promtool refused live on as sums of the per-type gauges.
+    expect(text).toMatch(/^capsules_nodejs_active_handles\{type="\w+"\} \d+$/m);
   });
 
   it('counts a scheduled capsule that is archived as paused', async () => {

@@ -27,6 +27,11 @@ export class MetricsService {
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'capsules_' });
+    // prom-client's three `_total` gauges break Prometheus' naming rule (`promtool check metrics`:
+    // only counters end in _total); each is the sum of the per-type gauge of the same name, kept.
+    for (const gauge of ['active_handles', 'active_requests', 'active_resources']) {
+      this.registry.removeSingleMetric(`capsules_nodejs_${gauge}_total`);
+    }
     this.requests = new Counter({
       name: 'capsules_http_requests_total',
       help: 'HTTP requests answered, by method, route template and status',
