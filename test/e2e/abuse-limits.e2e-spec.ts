@@ -1,5 +1,7 @@
 import { Client } from 'pg';
+import { ApiKeysService, generateApiKey } from '@app/auth';
 import { FixedClock, hashApiKey } from '@app/common';
+import { ApiKeysRepository } from '../../libs/auth/src/api-keys.repository';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 const KEY_A = 'key-a-0123456789abcdefghijklmnopqrs';
@@ -59,6 +61,41 @@ describe('rate limits', () => {
       await t.http().get('/health/live').expect(200);
       await t.http().get('/health').expect(200);
     }
+  });
+});
+
+describe('rate limits under parallel load', () => {
+  const clock = new FixedClock(new Date('2026-11-24T08:00:00Z'));
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ clock, config: { rateLimitPerIp: 5 } });
+  });
+  afterAll(() => t.close());
+
+  it('50 parallel unknown database keys: only the address budget (5) is looked up, the rest 429', async () => {
+    const lookups = jest.spyOn(t.app.get(ApiKeysRepository), 'findById');
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        t.http().get('/api/capsules').set('Authorization', `Bearer ${generateApiKey().key}`),
+      ),
+    );
+    const statuses = answers.map((res) => res.status).sort();
+    expect([statuses.filter((s) => s === 401).length, statuses.filter((s) => s === 429).length]).toEqual([5, 45]);
+    expect(lookups).toHaveBeenCalledTimes(5);
+  });
+
+  it('a good database key is looked up on the address budget, then refunded to it', async () => {
+    const { key } = await t.app.get(ApiKeysService).create('parallel-runner', 'read');
+    clock.set(new Date(clock.now().getTime() + 60_000)); // the address budget refills: 5
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => t.http().get('/api/capsules').set('X-API-Key', key)),
+    );
+    expect(answers.map((res) => res.status)).toEqual([200, 200, 200, 200, 200]);
+    // The address still has its whole budget for callers without a key.
+    for (let i = 0; i < 5; i++)
+      await t.http().get('/api/capsules').set('X-API-Key', 'not-a-key-0123456789abcdefghij').expect(401);
+    await t.http().get('/api/capsules').set('X-API-Key', 'not-a-key-0123456789abcdefghij').expect(429);
   });
 });
 

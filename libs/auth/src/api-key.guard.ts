@@ -13,7 +13,7 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
  * Every route's gate, in this order: who is calling (a key from
  * `X-API-Key` or `Authorization: Bearer`, checked even where none is needed,
  * so writes record it; a key that needs a database read is only looked up
- * while the caller's address is within its limit), the caller's rate limit
+ * after the caller's address paid a token for it), the caller's rate limit
  * (per key when the key is good, else per client address), then the scope
  * the route needs. Without
  * any key configured, only the local setup (loopback, not production) lets
@@ -47,14 +47,20 @@ export class ApiKeyGuard implements CanActivate {
     const needed: ApiKeyScope = access === 'metrics' ? 'read' : access;
 
     const presented = presentedKey(request);
+    // A key the cache does not know costs a database read: the caller's address pays for it up
+    // front (taken, not peeked, so parallel requests cannot all pass the check before one pays),
+    // and gets the token back if the key turns out good (then the key's own budget counts).
+    let addressCharged = false;
     const principal =
       presented === undefined
         ? undefined
         : await this.keys.authenticate(presented, () => {
-            const wait = this.perAddress.peek(request.ip);
-            if (wait > 0) throw new TooManyRequestsError('address', wait);
+            const early = this.perAddress.take(request.ip);
+            if (early > 0) throw new TooManyRequestsError('address', early);
+            addressCharged = true;
           });
-    const wait = principal ? this.perKey.take(principal.name) : this.perAddress.take(request.ip);
+    if (principal && addressCharged) this.perAddress.refund(request.ip);
+    const wait = principal ? this.perKey.take(principal.name) : addressCharged ? 0 : this.perAddress.take(request.ip);
     if (wait > 0) throw new TooManyRequestsError(principal ? 'key' : 'address', wait);
     if (presented !== undefined && !principal) {
       throw new UnauthorizedError('The API key is not valid (unknown or revoked)', 'API_KEY_INVALID');

@@ -32,14 +32,17 @@ describe('RateLimiter', () => {
     expect(limiter.size).toBe(0);
   });
 
-  it('peeks without taking', () => {
+  it('a refund gives back one token, never above the budget', () => {
     const limiter = new RateLimiter(2, new FixedClock(start));
-    expect(limiter.peek('a')).toBe(0);
     limiter.take('a');
     limiter.take('a');
-    expect(limiter.peek('a')).toBe(30);
-    expect(limiter.peek('a')).toBe(30);
     expect(limiter.take('a')).toBe(30);
+    limiter.refund('a');
+    expect(limiter.take('a')).toBe(0);
+    limiter.refund('a');
+    limiter.refund('a');
+    limiter.refund('a');
+    expect([limiter.take('a'), limiter.take('a'), limiter.take('a')]).toEqual([0, 0, 30]);
   });
 
   it('a flood of new callers evicts the least recently seen, not an active caller', () => {

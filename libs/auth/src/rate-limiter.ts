@@ -46,12 +46,10 @@ export class RateLimiter {
     return this.waitFor(bucket.tokens);
   }
 
-  /** What `take` would answer, without taking anything (0: a request would be allowed). */
-  peek(caller: string): number {
+  /** Gives back a token `take` took (the request turned out to be someone else's to pay for). */
+  refund(caller: string): void {
     const bucket = this.perMinute === 0 ? undefined : this.buckets.get(caller);
-    if (bucket === undefined) return 0;
-    const tokens = this.refilled(bucket, this.clock.now().getTime());
-    return tokens >= 1 ? 0 : this.waitFor(tokens);
+    if (bucket !== undefined) bucket.tokens = Math.min(this.perMinute, bucket.tokens + 1);
   }
 
   private refilled(bucket: Bucket, now: number): number {
