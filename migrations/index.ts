@@ -5,6 +5,7 @@ import { AddCapsuleRevisionsAndRunKeys1764000000003 } from './1764000000003-AddC
 import { CreateRunRollups1764000000004 } from './1764000000004-CreateRunRollups';
 import { CreateApiKeys1764000000005 } from './1764000000005-CreateApiKeys';
 import { FoldChecksumLookups1764000000006 } from './1764000000006-FoldChecksumLookups';
+import { CreateReadinessProbe1764000000007 } from './1764000000007-CreateReadinessProbe';
 
 /**
  * Every migration, in the order it applies. Listed by hand (no globs): the
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   CreateRunRollups1764000000004,
   CreateApiKeys1764000000005,
   FoldChecksumLookups1764000000006,
+  CreateReadinessProbe1764000000007,
 ];

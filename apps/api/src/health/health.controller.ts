@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } f
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthCheckResult } from '@nestjs/terminus';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Public } from '@app/auth';
-import { Clock, isDatabaseUnavailable, Lifecycle } from '@app/common';
+import { Clock, isDatabaseUnavailable, Lifecycle, sqlState } from '@app/common';
 import { pendingMigrations } from '@app/database';
 import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
@@ -56,7 +56,7 @@ export class HealthController {
   @Get('health/ready')
   @HealthCheck()
   @ApiOperation({
-    summary: 'Readiness: the database answers and every migration is applied; 503 otherwise and from SIGTERM on',
+    summary: 'Readiness: the database takes a write and every migration is applied; 503 otherwise and from SIGTERM on',
   })
   @ApiServiceUnavailableResponse({ description: 'Terminus result with the failing checks in `error`' })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
@@ -70,7 +70,9 @@ export class HealthController {
         () =>
           this.indicators
             .check('database')
-            .attempt(() => this.probe(async () => void (await this.dataSource.query('SELECT 1'))))
+            // A write, not `SELECT 1`: a read-only node (standby, default_transaction_read_only) or a
+            // full disk answers reads but fails every write, so it must not get traffic.
+            .attempt(() => this.probe(async () => void (await this.dataSource.query(READINESS_WRITE))))
             .withTimeout(2_000),
         () =>
           this.indicators
@@ -97,12 +99,18 @@ export class HealthController {
     try {
       return await check();
     } catch (error) {
+      const state = sqlState(error);
+      if (state === '25006') throw new Error('database is read-only', { cause: error });
+      if (state?.startsWith('53')) throw new Error('database is out of resources (disk, memory)', { cause: error });
       if (isDatabaseUnavailable(error)) throw new Error('database unreachable', { cause: error });
       if (error instanceof PendingMigrationsError) throw error;
       throw new Error('check failed', { cause: error });
     }
   }
 }
+
+/** The write readiness makes (migration CreateReadinessProbe): one row, updated in place. */
+const READINESS_WRITE = 'UPDATE readiness_probe SET checked_at = now() WHERE id = 1';
 
 /** Readiness fails with the names of the migrations still to apply (our own words, safe to show). */
 class PendingMigrationsError extends Error {

@@ -1,21 +1,19 @@
 /**
- * Whether an error means the database is unreachable, restarting, overloaded
- * or too slow (rather than a bug): such errors are answered 503 with
- * Retry-After, never 500. Covers the pg driver's connection errors, TypeORM's
- * wrapping of them, and the SQLSTATEs of connection loss, shutdown, too many
- * connections, statement timeout and lock timeouts.
+ * Whether an error means "not now" from the database (rather than a bug or bad
+ * input): unreachable, restarting, overloaded, out of resources, read-only
+ * after a failover, refusing our credentials or our database, or too slow.
+ * Such errors are answered 503 with Retry-After, never 500. Covers the pg
+ * driver's connection errors, TypeORM's wrapping of them, and these SQLSTATEs:
+ * whole classes 08 (connection), 28 (authorization: a rotated password),
+ * 53 (insufficient resources: disk full, out of memory, too many connections),
+ * 57 (operator intervention: shutdown, crash, statement timeout) and 58
+ * (system errors: I/O); and 25006 (read-only transaction: a standby or
+ * default_transaction_read_only), 55000 (a database not accepting
+ * connections), 3D000 (the database does not exist, e.g. while restored),
+ * 55P03 (lock timeout), 40001 and 40P01 (serialization failure, deadlock).
  */
-const UNAVAILABLE_SQLSTATES = new Set([
-  '57P01',
-  '57P02',
-  '57P03',
-  '53300',
-  '53400',
-  '57014',
-  '55P03',
-  '40001',
-  '40P01',
-]);
+const UNAVAILABLE_CLASSES = ['08', '28', '53', '57', '58'];
+const UNAVAILABLE_SQLSTATES = new Set(['25006', '55000', '3D000', '55P03', '40001', '40P01']);
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -39,7 +37,9 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   const e = error as { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown };
   if (
     typeof e.code === 'string' &&
-    (e.code.startsWith('08') || UNAVAILABLE_SQLSTATES.has(e.code) || NETWORK_CODES.has(e.code))
+    ((/^[0-9A-Z]{5}$/.test(e.code) && UNAVAILABLE_CLASSES.includes(e.code.slice(0, 2))) ||
+      UNAVAILABLE_SQLSTATES.has(e.code) ||
+      NETWORK_CODES.has(e.code))
   ) {
     return true;
   }
@@ -49,4 +49,12 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
     return true;
   }
   return isDatabaseUnavailable(e.driverError, depth + 1) || isDatabaseUnavailable(e.cause, depth + 1);
+}
+
+/** The SQLSTATE of a database error (TypeORM's wrapper and causes included), if it has one. */
+export function sqlState(error: unknown, depth = 0): string | undefined {
+  if (typeof error !== 'object' || error === null || depth > 3) return undefined;
+  const e = error as { code?: unknown; driverError?: unknown; cause?: unknown };
+  if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return e.code;
+  return sqlState(e.driverError, depth + 1) ?? sqlState(e.cause, depth + 1);
 }

@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import type { Response } from 'supertest';
+import { type AppOnUrl, createAppOnUrl } from '../support/app-on-url';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+/** Words of the driver or the server that must never reach a client. */
+const INTERNALS = /read-only|password|authentication|accepting|\bpg\b|postgres|SQL|stack|\bat .+:\d+:\d+/i;
+
+/**
+ * Database faults a failover, a credential rotation or maintenance cause, each
+ * made for real on this file's own database and role (the shared test server
+ * keeps serving every other file): every API call answers a 503 problem with
+ * Retry-After (never a 500 or driver text), readiness says not ready, and the
+ * app heals by itself once the fault is undone. A full disk (53100) cannot be
+ * made here without a file system of its own; its class (53) is exercised by a
+ * role's connection limit, and the SQLSTATE itself by the unit test of
+ * isDatabaseUnavailable.
+ */
+describe('database faults', () => {
+  const role = `capsules_app_${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(12).toString('hex');
+  let db: TestDatabase;
+  /** On the server's maintenance database (a database cannot refuse connections from its own session). */
+  let admin: Client;
+  let t: AppOnUrl;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    admin = new Client({ connectionString: process.env.TEST_PG_ADMIN_URL });
+    await admin.connect();
+    await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+    await admin.query(`GRANT pg_read_all_data, pg_write_all_data TO ${role}`);
+    await admin.query(`GRANT CONNECT ON DATABASE ${db.name} TO ${role}`);
+    const url = new URL(db.url);
+    url.username = role;
+    url.password = password;
+    t = await createAppOnUrl(url.toString(), { config: { dbPoolSize: 2, dbConnectionTimeoutMs: 2_000 } });
+    await t.http().post('/api/capsules').send({ slug: 'fault-a', title: 'Fault A', kind: 'k', mode: 'm' }).expect(200);
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await admin?.query(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`).catch(() => undefined);
+    await db?.drop();
+    await admin?.query(`DROP ROLE IF EXISTS ${role}`);
+    await admin?.end();
+  });
+
+  /** Ends the app's open sessions, so its next query opens a connection under the new conditions. */
+  async function dropAppSessions(): Promise<void> {
+    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [role]);
+  }
+
+  const report = () => t.http().post('/api/capsules/run').send({ capsule_slug: 'fault-a', actor: 'cron' });
+  const runCount = async () =>
+    (await t.dataSource.query<{ n: number }[]>('SELECT count(*)::int AS n FROM capsule_runs'))[0].n;
+
+  /** Readiness reports the database check down with our own words. */
+  async function expectNotReady(message: RegExp): Promise<void> {
+    const ready = await t.http().get('/health/ready').expect(503);
+    expect(ready.body.error.database).toMatchObject({ status: 'down', message: expect.stringMatching(message) });
+  }
+
+  async function expectHealed(): Promise<void> {
+    await dropAppSessions(); // sessions opened during the fault may keep its settings
+    await report().expect(200);
+    await t.http().get('/health/ready').expect(200);
+  }
+
+  it('a read-only node (after a failover, or default_transaction_read_only): writes 503, reads 200, not ready', async () => {
+    await admin.query(`ALTER ROLE ${role} SET default_transaction_read_only = on`);
+    await dropAppSessions();
+    const before = await runCount();
+    expectUnavailableProblem(await report());
+    expect(await runCount()).toBe(before);
+    await t.http().get('/api/capsules/runs').expect(200);
+    await expectNotReady(/read-only/);
+    await t.http().get('/health/live').expect(200);
+
+    await admin.query(`ALTER ROLE ${role} RESET default_transaction_read_only`);
+    await expectHealed();
+  });
+
+  it('a rotated password (28P01): every call 503, not ready; back when the password is', async () => {
+    await admin.query(`ALTER ROLE ${role} PASSWORD '${randomBytes(12).toString('hex')}'`);
+    await dropAppSessions();
+    expectUnavailableProblem(await report());
+    expectUnavailableProblem(await t.http().get('/api/capsules/runs'));
+    await expectNotReady(/unreachable/);
+
+    await admin.query(`ALTER ROLE ${role} PASSWORD '${password}'`);
+    await expectHealed();
+  });
+
+  it('a database not accepting connections (55000): every call 503, not ready; back when it does', async () => {
+    await admin.query(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS false`);
+    await dropAppSessions();
+    expectUnavailableProblem(await report());
+    expectUnavailableProblem(await t.http().get('/api/capsules/fault-a'));
+    await expectNotReady(/unreachable/);
+
+    await admin.query(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
+    await expectHealed();
+  });
+
+  it('insufficient resources, class 53 (a connection limit reached): every call 503; back when lifted', async () => {
+    await admin.query(`ALTER ROLE ${role} CONNECTION LIMIT 0`);
+    await dropAppSessions();
+    expectUnavailableProblem(await report());
+    await expectNotReady(/unreachable|out of resources/);
+
+    await admin.query(`ALTER ROLE ${role} CONNECTION LIMIT -1`);
+    await expectHealed();
+  });
+});
+
+/** A 503 problem+json with Retry-After whose text names nothing of the driver or the server. */
+function expectUnavailableProblem(res: Response): void {
+  expect({ status: res.status, body: res.body }).toMatchObject({
+    status: 503,
+    body: { status: 503, code: 'DATABASE_UNAVAILABLE' },
+  });
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(res.headers['retry-after']).toMatch(/^\d+$/);
+  expect(res.text).not.toMatch(INTERNALS);
+}
