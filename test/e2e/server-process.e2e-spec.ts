@@ -1,12 +1,13 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { hashApiKey } from '@app/common';
+import { startEmbeddedPostgres } from '@app/database';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { freePort } from '../support/free-port';
 import { until } from '../support/until';
@@ -144,6 +145,13 @@ function request(
   });
 }
 
+/** A fresh directory under the system's temporary directory that every user can reach (0755). */
+function reachableTempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
 jest.setTimeout(60_000);
 
 describe('the server process', () => {
@@ -213,8 +221,8 @@ describe('the server process', () => {
   });
 
   it('without DATABASE_URL it starts an embedded PostgreSQL, and SIGTERM stops it after the API', async () => {
-    // Under the checkout (not /tmp or /root): as root, the postgres OS user must reach the cluster.
-    const dataDir = path.resolve(__dirname, '../../.data', `test-process-${randomBytes(4).toString('hex')}`);
+    // Reachable by the postgres OS user (as root), wherever the checkout is: the cluster stays in DATA_DIR.
+    const dataDir = reachableTempDir('capsules-process-');
     try {
       await withServer(
         {
@@ -247,6 +255,61 @@ describe('the server process', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('a failed start of the embedded PostgreSQL is one line with the reason and what to do (JSON and pretty), exit 1', async () => {
+    const dataDir = reachableTempDir('capsules-old-cluster-');
+    try {
+      // A cluster an older PostgreSQL made (what an upgrade of the binaries leaves behind).
+      const made = await startEmbeddedPostgres({
+        dataDir: path.join(dataDir, 'postgres'),
+        port: await freePort(),
+        settings: { fsync: 'off' },
+      });
+      await made.stop();
+      writeFileSync(path.join(made.dataDir, 'PG_VERSION'), '9.6\n');
+      const env = { DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(await freePort()) };
+      const reason =
+        /did not start: FATAL: database files are incompatible with server DETAIL: .*version 9\.6.*DATABASE_URL/;
+
+      await withServer({ ...env, LOG_FORMAT: 'json' }, async (server) => {
+        expect(await server.exited).toBe(1);
+        expect(server.lines).toEqual([
+          expect.objectContaining({ severity: 'ERROR', message: expect.stringMatching(reason) }),
+        ]);
+        expect(Object.keys(server.lines[0])).not.toContain('err');
+      });
+
+      await withServer({ ...env, LOG_FORMAT: 'pretty' }, async (server) => {
+        expect(await server.exited).toBe(1);
+        expect(server.lines).toEqual([{ text: expect.stringMatching(/ERROR/) }]);
+        expect(server.lines[0].text).toMatch(reason);
+      });
+      expect(existsSync(path.join(made.dataDir, 'postmaster.pid'))).toBe(false);
+    } finally {
+      // The cluster's server, if a failure left it running: immediate shutdown, then its files.
+      const left = path.join(dataDir, 'postgres', 'postmaster.pid');
+      if (existsSync(left)) process.kill(Number(readFileSync(left, 'utf8').split('\n')[0]), 'SIGQUIT');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('DATA_DIR that cannot be made a directory: one JSON line that says so and what to do, exit 1', async () => {
+    const dir = reachableTempDir('capsules-file-');
+    const dataDir = path.join(dir, 'a-file');
+    writeFileSync(dataDir, 'not a directory\n');
+    try {
+      await withServer({ DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(await freePort()) }, async (server) => {
+        expect(await server.exited).toBe(1);
+        expect(server.lines).toEqual([expect.objectContaining({ severity: 'ERROR' })]);
+        const { message } = server.lines[0] as { message: string };
+        expect(message).toContain(`cannot create the directory ${dataDir} for the embedded PostgreSQL cluster`);
+        expect(message).toMatch(/EEXIST.*DATA_DIR.*DATABASE_URL/);
+        expect(message).not.toMatch(/\n|\bat .+:\d+:\d+/);
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('refuses to start in production without API keys (exit 2, says why)', async () => {
     const server = await startServer({ DATABASE_URL: db.url, NODE_ENV: 'production', HOST: '0.0.0.0' });

@@ -5,7 +5,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { ApiKeysService, authStartupVerdict } from '@app/auth';
 import { type AppConfig, ConfigError, createLogger, Lifecycle, loadConfig, STUCK_CLOSE_GRACE_MS } from '@app/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { locateDatabase, runMigrations, type DatabaseLocation } from '@app/database';
+import { EmbeddedPostgresError, locateDatabase, runMigrations, type DatabaseLocation } from '@app/database';
 import { AppModule } from './app.module';
 import { databaseLocationConfig, migrationSettings } from './command';
 import { configureApp, createHttpAdapter } from './configure-app';
@@ -39,7 +39,8 @@ async function bootstrap(): Promise<void> {
   const stop = async (reason: string, code: number) => {
     if (stopping) return;
     stopping = true;
-    log.info(`${reason}: shutting down (drain up to ${config.shutdownDrainMs} ms)`);
+    // Nothing started yet (e.g. the embedded PostgreSQL failed to): the error said it all.
+    if (app || database) log.info(`${reason}: shutting down (drain up to ${config.shutdownDrainMs} ms)`);
     // Each step runs even if the one before failed: a stuck drain must not leave PostgreSQL running.
     const step = async (what: string, work: () => Promise<void>) => {
       try {
@@ -97,7 +98,10 @@ async function bootstrap(): Promise<void> {
     await app.listen({ port: config.port, host: config.host });
     log.info(`Capsules API listening on http://${config.host}:${config.port} (Swagger UI at /docs)`);
   } catch (error) {
-    log.error({ err: error }, 'startup failed');
+    // The embedded server's failures are one line with the reason and what to do: no stack trace, and
+    // no context binding (LOG_FORMAT=pretty would print it on a second line).
+    if (error instanceof EmbeddedPostgresError) logger.error(error.message);
+    else log.error({ err: error }, 'startup failed');
     await stop('startup failed', 1);
   }
 }

@@ -98,7 +98,14 @@ async function start(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres
   const runAs = await postgresOsUser();
   const bin = binariesIn(await placeBinaries(nativeDir, runAs, sharedDir, log));
 
-  await fs.mkdir(path.dirname(options.dataDir), { recursive: true });
+  const parent = path.dirname(options.dataDir);
+  await fs.mkdir(parent, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    throw new EmbeddedPostgresError(
+      `cannot create the directory ${parent} for the embedded PostgreSQL cluster (${error.code ?? describe(error)}): ` +
+        'choose a data directory this user can create (DATA_DIR), or set DATABASE_URL to use another PostgreSQL.',
+      { cause: error },
+    );
+  });
   const dataDir = await placeCluster(options.dataDir, runAs, sharedDir, log);
   const password = await readOrCreatePassword(`${dataDir}.password`);
 
