@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { Client } from 'pg';
 import type { Response, Test } from 'supertest';
 import { type EmbeddedPostgresServer, runMigrations, startEmbeddedPostgres } from '@app/database';
 import { type AppOnUrl, createAppOnUrl } from '../support/app-on-url';
@@ -272,7 +273,94 @@ describe('database outage', () => {
       SLOW,
     );
   });
+
+  /**
+   * Only the service's own sessions stop answering (the server still takes new connections): a
+   * stuck session is given up at the statement timeout plus a margin and destroyed, not returned
+   * to the pool, so writes succeed again within seconds while those sessions stay frozen.
+   */
+  describe('while only the sessions of the service are frozen', () => {
+    let stuck: AppOnUrl;
+    let frozen: number[] = [];
+    const thaw = () => {
+      for (const pid of frozen) signal(pid, 'SIGCONT');
+      frozen = [];
+    };
+    const report = { capsule_slug: 'outage-a', actor: 'cron', status: 'success', run_key: 'frozen-sessions' };
+
+    beforeAll(async () => {
+      stuck = await createAppOnUrl(server!.url('capsules'), {
+        config: { dbPoolSize: 2, dbConnectionTimeoutMs: 1_000, dbStatementTimeoutMs: 1_000, requestTimeoutMs: 5_000 },
+      });
+      // Both pooled sessions open, then frozen.
+      await Promise.all([1, 2].map(() => stuck.http().get('/api/capsules').expect(200)));
+      const admin = new Client({ connectionString: server!.url('capsules'), application_name: 'capsules-test' });
+      await admin.connect();
+      try {
+        const rows = await admin.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity WHERE datname = 'capsules' AND application_name = 'capsules-api'`,
+        );
+        frozen = rows.rows.map((r) => r.pid);
+      } finally {
+        await admin.end();
+      }
+      expect(frozen.length).toBeGreaterThanOrEqual(2);
+      process.once('exit', thaw);
+      for (const pid of frozen) signal(pid, 'SIGSTOP');
+    }, SLOW);
+
+    afterAll(async () => {
+      thaw();
+      process.removeListener('exit', thaw);
+      await stuck?.close();
+    }, SLOW);
+
+    it(
+      'a write retried with its run_key succeeds on a fresh session while the old ones stay frozen',
+      async () => {
+        const answers: number[] = [];
+        await until(
+          async () => {
+            const res = await stuck.http().post('/api/capsules/run').send(report).timeout(REQUEST_LIMIT_MS);
+            answers.push(res.status);
+            if (res.status !== 200) expectUnavailableProblem(res);
+            return res.status === 200;
+          },
+          'a write on a fresh session',
+          { intervalMs: 100 },
+        );
+        expect(answers[0]).toBe(503); // the first attempt met a frozen session
+        expect(frozen.every((pid) => processState(pid) === 'T')).toBe(true); // still frozen
+        await stuck.http().get('/health/ready').timeout(REQUEST_LIMIT_MS).expect(200);
+      },
+      SLOW,
+    );
+
+    it(
+      'once thawed, the report is stored exactly once',
+      async () => {
+        thaw();
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const rows = await stuck.dataSource.query<{ n: number }[]>(
+          'SELECT count(*)::int AS n FROM capsule_runs WHERE run_key = $1',
+          [report.run_key],
+        );
+        expect(rows).toEqual([{ n: 1 }]);
+      },
+      SLOW,
+    );
+  });
 });
+
+/** The state letter of a process (/proc/<pid>/stat): T when stopped. */
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
 
 /** A 503 problem+json with Retry-After whose text names nothing of the driver or the server. */
 function expectUnavailableProblem(res: Response): void {

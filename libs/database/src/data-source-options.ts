@@ -1,6 +1,10 @@
 import type { DataSourceOptions } from 'typeorm';
+import { clientWithQueryDeadline } from './deadline-client';
 // Relative on purpose: Jest's global setup loads this file outside Jest's module mapper.
 import { MIGRATIONS } from '../../../migrations';
+
+/** How much longer than the statement timeout the client waits for an answer before it gives the session up. */
+export const QUERY_DEADLINE_MARGIN_MS = 2_000;
 
 /** Name of the table TypeORM records applied migrations in. */
 export const MIGRATIONS_TABLE = 'schema_migrations';
@@ -49,6 +53,12 @@ export function buildDataSourceOptions(settings: DatabaseSettings): DataSourceOp
       // node-postgres pool settings
       connectionTimeoutMillis: settings.connectionTimeoutMs ?? 5_000,
       idleTimeoutMillis: 30_000,
+      // A peer that vanishes without a word is found on idle connections too, not only by a query.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      // Every query ends by the statement timeout plus a margin, answered or not: a session that
+      // stops answering is destroyed (the pool opens another), never handed to the next request.
+      ...(statementTimeout > 0 ? { Client: clientWithQueryDeadline(statementTimeout + QUERY_DEADLINE_MARGIN_MS) } : {}),
       options: `-c TimeZone=UTC -c statement_timeout=${statementTimeout} -c lock_timeout=${settings.lockTimeoutMs ?? 0}`,
     },
   };
