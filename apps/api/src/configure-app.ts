@@ -23,6 +23,7 @@ import {
   ShuttingDownError,
 } from '@app/common';
 import { MetricsService } from './metrics/metrics.service';
+import { documentCommonProblems } from './openapi-problems';
 import { SERVICE_DESCRIPTION, SERVICE_NAME, SERVICE_VERSION } from './service-info';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -48,6 +49,13 @@ const HELMET_OPTIONS = {
   crossOriginResourcePolicy: { policy: 'same-site' as const },
 };
 const SECURITY_HEADERS = securityHeaders(HELMET_OPTIONS);
+
+/** Answers to what the HTTP parser rejects before it is a request (no route, no hook, no filter runs). */
+const CLIENT_ERRORS: Record<number, { code: string; detail: string }> = {
+  400: { code: 'MALFORMED_REQUEST', detail: 'Malformed HTTP request' },
+  408: { code: 'REQUEST_INCOMPLETE', detail: 'The request did not arrive in full within the request timeout' },
+  431: { code: 'HEADERS_TOO_LARGE', detail: 'The request line or headers are larger than the limit' },
+};
 
 /** The HTTP adapter: Fastify with the body limit, request ids, the process's pino logger and timeouts. */
 export function createHttpAdapter(config: AppConfig, logger: PinoLogger): FastifyAdapter {
@@ -82,10 +90,7 @@ export function createHttpAdapter(config: AppConfig, logger: PinoLogger): Fastif
       const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
       const id = randomUUID();
       const body = JSON.stringify({
-        ...plainProblem(
-          status,
-          status === 431 ? 'The request line or headers are larger than the limit' : 'Malformed HTTP request',
-        ),
+        ...plainProblem(status, CLIENT_ERRORS[status].detail, { code: CLIENT_ERRORS[status].code }),
         request_id: id,
       });
       const headers = { ...SECURITY_HEADERS, 'content-type': PROBLEM_CONTENT_TYPE, 'x-request-id': id };
@@ -210,6 +215,7 @@ export function createOpenApiDocument(app: NestFastifyApplication): OpenAPIObjec
       if (operation && !operation.security) operation.security = [];
     }
   }
+  documentCommonProblems(document);
   return document;
 }
 

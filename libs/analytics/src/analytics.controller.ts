@@ -1,20 +1,14 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import {
-  ApiExtraModels,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-  ApiUnprocessableEntityResponse,
-  getSchemaPath,
-} from '@nestjs/swagger';
-import { ProblemDetailsDto, ValidationProblemDto } from '@app/common';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiCapsuleNotFound, SCHEDULE_STATES } from '@app/capsules';
+import { ApiInvalidFields } from '@app/common';
 import { AnalyticsService } from './analytics.service';
-import { PerformanceQueryDto, ScheduledQueryDto, StatsQueryDto } from './dto/analytics-query.dto';
+import { BUCKETS, PerformanceQueryDto, ScheduledQueryDto, StatsQueryDto, WINDOWS } from './dto/analytics-query.dto';
 import { KindPerformanceDto, PerformanceEntryDto, StatsBucketDto } from './dto/performance-entry.dto';
 import { ScheduledEntryDto } from './dto/scheduled-entry.dto';
 import { ApiKeyAuth } from '@app/auth';
+
+const WINDOW_ERROR = { field: 'window', message: `window must be one of ${WINDOWS.join(', ')}` };
 
 @ApiTags('analytics')
 @ApiKeyAuth()
@@ -31,15 +25,17 @@ export class AnalyticsController {
       'within 9.05 %. With group_by=kind, one entry per kind (KindPerformanceDto).',
   })
   @ApiExtraModels(PerformanceEntryDto, KindPerformanceDto)
+  // anyOf, not oneOf: [] (no capsule, or no capsule of that kind) is an array of either entry.
   @ApiOkResponse({
+    description: 'PerformanceEntryDto entries, or KindPerformanceDto entries with group_by=kind',
     schema: {
-      oneOf: [
+      anyOf: [
         { type: 'array', items: { $ref: getSchemaPath(PerformanceEntryDto) } },
         { type: 'array', items: { $ref: getSchemaPath(KindPerformanceDto) } },
       ],
     },
   })
-  @ApiUnprocessableEntityResponse({ type: ValidationProblemDto })
+  @ApiInvalidFields('/api/capsules/performance', 'Invalid query parameters, all listed in `errors`', WINDOW_ERROR)
   performance(@Query() query: PerformanceQueryDto): Promise<PerformanceEntryDto[] | KindPerformanceDto[]> {
     const window = query.window ?? 'all';
     return query.group_by === 'kind'
@@ -55,7 +51,10 @@ export class AnalyticsController {
       'the runs started since the start of the current day in the capsule time zone. Filter with ?state=.',
   })
   @ApiOkResponse({ type: [ScheduledEntryDto] })
-  @ApiUnprocessableEntityResponse({ type: ValidationProblemDto })
+  @ApiInvalidFields('/api/capsules/scheduled', 'Invalid query parameters, all listed in `errors`', {
+    field: 'state',
+    message: `state must be one of ${SCHEDULE_STATES.join(', ')}`,
+  })
   scheduled(@Query() query: ScheduledQueryDto): Promise<ScheduledEntryDto[]> {
     return this.analytics.scheduled(query);
   }
@@ -67,8 +66,11 @@ export class AnalyticsController {
   })
   @ApiParam({ name: 'slug', example: 'dawn-dispatch' })
   @ApiOkResponse({ type: [StatsBucketDto] })
-  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'Unknown slug' })
-  @ApiUnprocessableEntityResponse({ type: ValidationProblemDto })
+  @ApiCapsuleNotFound('/api/capsules/dawn-dispatch/stats')
+  @ApiInvalidFields('/api/capsules/dawn-dispatch/stats', 'Invalid query parameters, all listed in `errors`', {
+    field: 'bucket',
+    message: `bucket must be one of ${BUCKETS.join(', ')}`,
+  })
   stats(@Param('slug') slug: string, @Query() query: StatsQueryDto): Promise<StatsBucketDto[]> {
     return this.analytics.stats(slug, query);
   }

@@ -1,12 +1,6 @@
 import { applyDecorators, createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiForbiddenResponse,
-  ApiSecurity,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
-import { type ApiKeyScope, ProblemDetailsDto } from '@app/common';
+import { ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
+import type { ApiKeyScope } from '@app/common';
 import type { FastifyRequest } from 'fastify';
 
 /**
@@ -27,15 +21,12 @@ export const ApiKeyName = createParamDecorator(
     context.switchToHttp().getRequest<FastifyRequest>().principal?.name,
 );
 
-/** OpenAPI: the route takes a key (either header) and may answer 401, 403 or 429. */
-export const ApiKeyAuth = () =>
-  applyDecorators(
-    ApiBearerAuth(BEARER_SCHEME),
-    ApiSecurity(API_KEY_HEADER_SCHEME),
-    ApiUnauthorizedResponse({ type: ProblemDetailsDto, description: 'No API key, or an unknown or revoked one' }),
-    ApiForbiddenResponse({ type: ProblemDetailsDto, description: "The key's scope does not cover the route" }),
-    ApiTooManyRequestsResponse({ type: ProblemDetailsDto, description: 'Rate limit reached; see `Retry-After`' }),
-  );
+/**
+ * OpenAPI: the route takes a key (either header). Its error answers (400 for a malformed
+ * Authorization header, 401, 403, 429, 503) are added to every keyed operation by
+ * documentCommonProblems (apps/api/src/openapi-problems.ts), examples included.
+ */
+export const ApiKeyAuth = () => applyDecorators(ApiBearerAuth(BEARER_SCHEME), ApiSecurity(API_KEY_HEADER_SCHEME));
 
 /** Names of the two security schemes in the OpenAPI document. */
 export const BEARER_SCHEME = 'bearer';

@@ -1,4 +1,4 @@
-import { DomainError } from '@app/common';
+import { ApiProblem, DomainError, problemExample } from '@app/common';
 
 export class CapsuleNotFoundError extends DomainError {
   readonly code = 'CAPSULE_NOT_FOUND';
@@ -22,3 +22,7 @@ export class CapsuleNotScheduledError extends DomainError {
     super(`Capsule ${slug} has no schedule`);
   }
 }
+
+/** OpenAPI: the 404 of an unknown slug (the original's detail, "Capsule not found"), at `path`. */
+export const ApiCapsuleNotFound = (path = '/api/capsules/dawn-dispatch', description = 'Unknown slug') =>
+  ApiProblem(404, description, problemExample(new CapsuleNotFoundError('dawn-dispatch'), path));

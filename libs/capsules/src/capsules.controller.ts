@@ -1,18 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiKeyAuth, ApiKeyName, RequireScope } from '@app/auth';
-import { PageQueryDto, ProblemDetailsDto, sendPage, ValidationProblemDto } from '@app/common';
+import { ApiInvalidCursor, ApiInvalidFields, ApiProblem, PageQueryDto, problemExample, sendPage } from '@app/common';
+import { ApiCapsuleNotFound, CapsuleNotScheduledError } from './capsule.errors';
 import { CapsulesService } from './capsules.service';
 import { CapsuleDetailDto, CapsuleResponseDto, CapsuleVersionDto, VocabularyDto } from './dto/capsule-response.dto';
 import { ListCapsulesQueryDto } from './dto/list-capsules-query.dto';
@@ -20,6 +11,13 @@ import { FireTimeDto, ScheduleQueryDto } from './dto/schedule.dto';
 import { PatchCapsuleDto, UpsertCapsuleDto } from './dto/upsert-capsule.dto';
 
 const SLUG_PARAM = { name: 'slug', example: 'dawn-dispatch' };
+const ONE = '/api/capsules/dawn-dispatch';
+
+const BAD_SLUG = {
+  field: 'slug',
+  message: 'slug must contain only lowercase letters, digits and "-" (1-120 characters)',
+};
+const LIMIT_TOO_SMALL = { field: 'limit', message: 'limit must be at least 1' };
 
 @ApiTags('capsules')
 @ApiKeyAuth()
@@ -36,7 +34,10 @@ export class CapsulesController {
       'stored values; `created_at` stays and `updated_at` moves. Unknown fields are rejected.',
   })
   @ApiOkResponse({ type: CapsuleResponseDto, description: 'The stored capsule' })
-  @ApiUnprocessableEntityResponse({ type: ValidationProblemDto, description: 'Invalid fields, all listed in `errors`' })
+  @ApiInvalidFields('/api/capsules', 'Invalid fields, all listed in `errors`', BAD_SLUG, {
+    field: 'owner',
+    message: 'owner is not a known field',
+  })
   async register(@Body() body: UpsertCapsuleDto, @ApiKeyName() keyName?: string): Promise<CapsuleResponseDto> {
     return CapsuleResponseDto.fromEntity(await this.capsules.register(body, keyName));
   }
@@ -49,8 +50,11 @@ export class CapsulesController {
       'maximum); `Link: <…>; rel="next"` when more exist.',
   })
   @ApiOkResponse({ type: [CapsuleResponseDto] })
-  @ApiBadRequestResponse({ type: ProblemDetailsDto, description: 'Malformed cursor' })
-  @ApiUnprocessableEntityResponse({ type: ValidationProblemDto })
+  @ApiInvalidCursor('/api/capsules')
+  @ApiInvalidFields('/api/capsules', 'Invalid query parameters, all listed in `errors`', {
+    field: 'status',
+    message: 'status must be one of active, archived',
+  })
   async list(
     @Query() query: ListCapsulesQueryDto,
     @Req() request: FastifyRequest,
@@ -70,7 +74,7 @@ export class CapsulesController {
   @ApiOperation({ summary: 'One capsule, with its schedule state and next run' })
   @ApiParam(SLUG_PARAM)
   @ApiOkResponse({ type: CapsuleDetailDto })
-  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'Unknown slug' })
+  @ApiCapsuleNotFound()
   async get(@Param('slug') slug: string): Promise<CapsuleDetailDto> {
     const { capsule, state, nextRun, lastRun } = await this.capsules.detail(slug);
     return {
@@ -88,8 +92,11 @@ export class CapsulesController {
   })
   @ApiParam(SLUG_PARAM)
   @ApiOkResponse({ type: CapsuleResponseDto })
-  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'Unknown slug' })
-  @ApiUnprocessableEntityResponse({ type: ValidationProblemDto })
+  @ApiCapsuleNotFound()
+  @ApiInvalidFields(ONE, 'Invalid fields (or none given), all listed in `errors`', {
+    field: 'timezone',
+    message: 'timezone must be an IANA time zone name such as UTC or Europe/Paris',
+  })
   async update(
     @Param('slug') slug: string,
     @Body() body: PatchCapsuleDto,
@@ -104,7 +111,7 @@ export class CapsulesController {
   @ApiOperation({ summary: 'Delete a capsule with its runs and versions (needs an admin key)' })
   @ApiParam(SLUG_PARAM)
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'Unknown slug' })
+  @ApiCapsuleNotFound()
   async remove(@Param('slug') slug: string): Promise<void> {
     await this.capsules.remove(slug);
   }
@@ -116,8 +123,9 @@ export class CapsulesController {
   })
   @ApiParam(SLUG_PARAM)
   @ApiOkResponse({ type: [CapsuleVersionDto] })
-  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'Unknown slug' })
-  @ApiBadRequestResponse({ type: ProblemDetailsDto, description: 'Malformed cursor' })
+  @ApiCapsuleNotFound(`${ONE}/versions`)
+  @ApiInvalidCursor(`${ONE}/versions`)
+  @ApiInvalidFields(`${ONE}/versions`, 'Invalid query parameters, all listed in `errors`', LIMIT_TOO_SMALL)
   async versions(
     @Param('slug') slug: string,
     @Query() query: PageQueryDto,
@@ -136,9 +144,16 @@ export class CapsulesController {
   })
   @ApiParam(SLUG_PARAM)
   @ApiOkResponse({ type: [FireTimeDto] })
-  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'Unknown slug' })
-  @ApiConflictResponse({ type: ProblemDetailsDto, description: 'The capsule has no schedule' })
-  @ApiUnprocessableEntityResponse({ type: ValidationProblemDto })
+  @ApiCapsuleNotFound(`${ONE}/schedule`)
+  @ApiProblem(
+    409,
+    'The capsule has no schedule',
+    problemExample(new CapsuleNotScheduledError('dawn-dispatch'), `${ONE}/schedule`),
+  )
+  @ApiInvalidFields(`${ONE}/schedule`, 'Invalid query parameters, all listed in `errors`', {
+    field: 'count',
+    message: 'count must not be greater than 100',
+  })
   async schedule(@Param('slug') slug: string, @Query() query: ScheduleQueryDto): Promise<FireTimeDto[]> {
     const times = await this.capsules.fireTimes(slug, query.count ?? 5, query.after);
     return times.map(({ at, local }) => ({ at: at.toISOString(), local }));

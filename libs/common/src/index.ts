@@ -1,6 +1,7 @@
 export * from './config/app-config';
 export * from './errors/domain-error';
 export * from './http/problem-details';
+export * from './http/api-problem';
 export * from './http/problem-details.filter';
 export * from './http/route-registry';
 export * from './http/validation.pipe';

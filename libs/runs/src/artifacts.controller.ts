@@ -1,15 +1,9 @@
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ProblemDetailsDto, sendPage, ValidationProblemDto } from '@app/common';
+import { CapsuleNotFoundError } from '@app/capsules';
+import { ApiInvalidCursor, ApiInvalidFields, ApiProblem, problemExample, sendPage } from '@app/common';
+import { ArtifactNotFoundError } from './run.errors';
 import { ArtifactDto, ArtifactsQueryDto } from './dto/artifact.dto';
 import { RunResponseDto } from './dto/run-response.dto';
 import { RunsService } from './runs.service';
@@ -27,8 +21,11 @@ export class ArtifactsController {
     description: 'Pages of 100 by default, at most 1000; `Link: <…>; rel="next"` when more exist.',
   })
   @ApiOkResponse({ type: [RunResponseDto] })
-  @ApiBadRequestResponse({ type: ProblemDetailsDto, description: 'Malformed cursor' })
-  @ApiUnprocessableEntityResponse({ type: ValidationProblemDto, description: 'Missing or malformed checksum' })
+  @ApiInvalidCursor('/api/artifacts')
+  @ApiInvalidFields('/api/artifacts', 'Missing or malformed checksum', {
+    field: 'checksum',
+    message: 'checksum must be a string',
+  })
   async byChecksum(
     @Query() query: ArtifactsQueryDto,
     @Req() request: FastifyRequest,
@@ -41,7 +38,12 @@ export class ArtifactsController {
   @ApiOperation({ summary: 'The artifact of the newest run of a capsule that recorded one' })
   @ApiParam({ name: 'slug', example: 'dawn-dispatch' })
   @ApiOkResponse({ type: ArtifactDto })
-  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'Unknown slug, or no run recorded an artifact' })
+  @ApiProblem(
+    404,
+    'Unknown slug, or no run recorded an artifact',
+    problemExample(new CapsuleNotFoundError('dawn-dispatch'), '/api/capsules/dawn-dispatch/artifacts/latest'),
+    problemExample(new ArtifactNotFoundError('dawn-dispatch'), '/api/capsules/dawn-dispatch/artifacts/latest'),
+  )
   async latest(@Param('slug') slug: string): Promise<ArtifactDto> {
     return ArtifactDto.fromRow(await this.runs.latestArtifact(slug));
   }

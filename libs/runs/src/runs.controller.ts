@@ -1,25 +1,26 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiHeader,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ProblemDetailsDto, sendPage, ValidationProblemDto } from '@app/common';
+import { ApiCapsuleNotFound } from '@app/capsules';
+import { ApiInvalidCursor, ApiInvalidFields, ApiProblem, problemExample, sendPage } from '@app/common';
 import { FinishRunDto } from './dto/finish-run.dto';
 import { ListRunsQueryDto } from './dto/list-runs-query.dto';
 import { RecordRunDto } from './dto/record-run.dto';
 import { RunResponseDto } from './dto/run-response.dto';
 import { RunsService } from './runs.service';
 import { ApiKeyAuth } from '@app/auth';
+import { RUN_STATUSES } from './run.entity';
+import { RunAlreadyFinishedError, RunKeyConflictError, RunNotFoundError } from './run.errors';
 
 const RUN_ID_PARAM = { name: 'id', example: '1234', description: 'Run id (digits)' };
+const RUN = '/api/capsules/runs/1234';
+const BAD_STATUS = { field: 'status', message: `status must be one of ${RUN_STATUSES.join(', ')}` };
+const ApiRunNotFound = () => ApiProblem(404, 'No run with this id', problemExample(new RunNotFoundError('1234'), RUN));
+const ApiRunFilters = (path: string) =>
+  ApiInvalidFields(path, 'Invalid query parameters, all listed in `errors`', BAD_STATUS, {
+    field: 'started_after',
+    message: 'started_after must be an ISO-8601 instant',
+  });
 const LIST_DESCRIPTION =
   'Ordered by started_at then id, both descending. Pages of 100 by default, at most 1000 (a larger limit is ' +
   'clamped); `Link: <…>; rel="next"` when more exist. An empty filter value is no filter.';
@@ -42,9 +43,16 @@ export class RunsController {
   })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same meaning as run_key' })
   @ApiOkResponse({ type: RunResponseDto })
-  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'Unknown capsule_slug (detail: "Capsule not found")' })
-  @ApiConflictResponse({ type: ProblemDetailsDto, description: 'The run key was used with another capsule or payload' })
-  @ApiUnprocessableEntityResponse({ type: ValidationProblemDto })
+  @ApiCapsuleNotFound('/api/capsules/run', 'Unknown capsule_slug (detail: "Capsule not found")')
+  @ApiProblem(
+    409,
+    'The run key was used with another capsule or payload',
+    problemExample(new RunKeyConflictError('dawn-dispatch:2026-11-24T06:00Z', 1234), '/api/capsules/run'),
+  )
+  @ApiInvalidFields('/api/capsules/run', 'Invalid fields, all listed in `errors`', BAD_STATUS, {
+    field: 'actor',
+    message: 'actor must be longer than or equal to 1 and shorter than or equal to 120 characters',
+  })
   async record(
     @Body() body: RecordRunDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
@@ -61,8 +69,8 @@ export class RunsController {
     description: `${LIST_DESCRIPTION} An unknown capsule_slug gives [].`,
   })
   @ApiOkResponse({ type: [RunResponseDto] })
-  @ApiBadRequestResponse({ type: ProblemDetailsDto, description: 'Malformed cursor' })
-  @ApiUnprocessableEntityResponse({ type: ValidationProblemDto })
+  @ApiInvalidCursor('/api/capsules/runs')
+  @ApiRunFilters('/api/capsules/runs')
   async list(
     @Query() query: ListRunsQueryDto,
     @Req() request: FastifyRequest,
@@ -75,7 +83,7 @@ export class RunsController {
   @ApiOperation({ summary: 'One run' })
   @ApiParam(RUN_ID_PARAM)
   @ApiOkResponse({ type: RunResponseDto })
-  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'No run with this id' })
+  @ApiRunNotFound()
   async get(@Param('id') id: string): Promise<RunResponseDto> {
     return RunResponseDto.fromRow(await this.runs.get(id));
   }
@@ -90,9 +98,16 @@ export class RunsController {
   })
   @ApiParam(RUN_ID_PARAM)
   @ApiOkResponse({ type: RunResponseDto })
-  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'No run with this id' })
-  @ApiConflictResponse({ type: ProblemDetailsDto, description: 'The run already finished with another outcome' })
-  @ApiUnprocessableEntityResponse({ type: ValidationProblemDto })
+  @ApiRunNotFound()
+  @ApiProblem(
+    409,
+    'The run already finished with another outcome',
+    problemExample(new RunAlreadyFinishedError(1234, 'success'), RUN),
+  )
+  @ApiInvalidFields(RUN, 'Invalid fields, all listed in `errors`', {
+    field: 'completed_at',
+    message: 'completed_at must not be before started_at',
+  })
   async finish(@Param('id') id: string, @Body() body: FinishRunDto): Promise<RunResponseDto> {
     return RunResponseDto.fromRow(await this.runs.finish(id, body));
   }
@@ -101,9 +116,9 @@ export class RunsController {
   @ApiOperation({ summary: 'The runs of one capsule, newest first (bare array)', description: LIST_DESCRIPTION })
   @ApiParam({ name: 'slug', example: 'dawn-dispatch' })
   @ApiOkResponse({ type: [RunResponseDto] })
-  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'Unknown slug' })
-  @ApiBadRequestResponse({ type: ProblemDetailsDto, description: 'Malformed cursor' })
-  @ApiUnprocessableEntityResponse({ type: ValidationProblemDto })
+  @ApiCapsuleNotFound('/api/capsules/dawn-dispatch/runs')
+  @ApiInvalidCursor('/api/capsules/dawn-dispatch/runs')
+  @ApiRunFilters('/api/capsules/dawn-dispatch/runs')
   async listForCapsule(
     @Param('slug') slug: string,
     @Query() query: ListRunsQueryDto,

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, NotFoundException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../errors/database-unavailable';
@@ -18,6 +19,28 @@ const BODY_ERROR_DETAILS: Record<number, string> = {
   413: 'The request body is larger than the limit',
   415: 'Unsupported content type: send the body as application/json',
 };
+
+/** Codes of the body errors Fastify raises while reading a request (documented on every route with a body). */
+const FRAMEWORK_CODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'EMPTY_BODY',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_CONTENT_LENGTH',
+};
+
+/** The same codes by status, for the errors that carry no Fastify code (Nest's own 415 for forms). */
+const STATUS_CODE_NAMES: Record<number, string> = { 413: 'BODY_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' };
+
+/**
+ * The `code` of a framework error: a known Fastify code's, else the status's
+ * (BAD_REQUEST, NOT_FOUND…), so every problem answer carries one.
+ */
+export function frameworkErrorCode(status: number, fastifyCode?: string): string {
+  if (fastifyCode && FRAMEWORK_CODES[fastifyCode]) return FRAMEWORK_CODES[fastifyCode];
+  if (fastifyCode?.startsWith('FST_')) return fastifyCode.replace(/^FST_(ERR_)?/, '');
+  return STATUS_CODE_NAMES[status] ?? (STATUS_CODES[status] ?? 'ERROR').toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+}
 
 /**
  * Turns every exception into RFC 9457 problem+json. Client errors say what
@@ -71,12 +94,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      if (status < 500) return plainProblem(status, BODY_ERROR_DETAILS[status] ?? httpDetail(exception));
-      return plainProblem(status, 'The server could not handle the request');
+      // Fastify's own errors reach here as HttpExceptions (Nest maps them) with the original as the cause.
+      const cause = isFastifyClientError(exception.cause) ? exception.cause.code : undefined;
+      const code = frameworkErrorCode(status, cause);
+      if (status < 500) return plainProblem(status, BODY_ERROR_DETAILS[status] ?? httpDetail(exception), { code });
+      return plainProblem(status, 'The server could not handle the request', { code: 'INTERNAL_ERROR' });
     }
     if (isFastifyClientError(exception)) {
       return plainProblem(exception.statusCode, BODY_ERROR_DETAILS[exception.statusCode] ?? exception.message, {
-        code: exception.code.replace(/^FST_ERR_/, ''),
+        code: frameworkErrorCode(exception.statusCode, exception.code),
       });
     }
     return plainProblem(500, 'An unexpected error occurred; quote the request id when reporting it', {

@@ -1,7 +1,11 @@
 import { STATUS_CODES } from 'node:http';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
-/** RFC 9457 problem details, as every error of this API is answered. */
+/**
+ * RFC 9457 problem details, as every error of this API is answered
+ * (`application/problem+json`). Some problems add members of their own
+ * (`errors`, `retry_after`, `required_scope`, `slug`…).
+ */
 export class ProblemDetailsDto {
   @ApiProperty({
     example: 'urn:capsules:problem:capsule-not-found',
@@ -9,17 +13,20 @@ export class ProblemDetailsDto {
   })
   type!: string;
 
-  @ApiProperty({ example: 'Not Found' })
+  @ApiProperty({ example: 'Not Found', description: 'The summary of the problem type (the HTTP status text)' })
   title!: string;
 
-  @ApiProperty({ example: 404 })
+  @ApiProperty({ example: 404, type: 'integer', description: 'The HTTP status of the answer' })
   status!: number;
 
   @ApiProperty({ example: 'Capsule not found', description: 'Human-readable explanation (always a string)' })
   detail!: string;
 
-  @ApiPropertyOptional({ example: 'CAPSULE_NOT_FOUND', description: 'Stable machine-readable code' })
-  code?: string;
+  @ApiProperty({
+    example: 'CAPSULE_NOT_FOUND',
+    description: 'Stable machine-readable code (every problem has one; branch on it, not on `detail`)',
+  })
+  code!: string;
 
   @ApiPropertyOptional({ example: '/api/capsules/nope', description: 'The request path' })
   instance?: string;
@@ -29,6 +36,38 @@ export class ProblemDetailsDto {
     description: 'Echo of X-Request-Id; quote it when reporting a problem',
   })
   request_id?: string;
+
+  // Extension members of some problems (RFC 9457 §3.2).
+
+  @ApiPropertyOptional({
+    example: 30,
+    type: 'integer',
+    description: 'RATE_LIMITED: seconds until the next request fits (also in `Retry-After`)',
+  })
+  retry_after?: number;
+
+  @ApiPropertyOptional({
+    example: 'write',
+    enum: ['read', 'write', 'admin'],
+    description: 'INSUFFICIENT_SCOPE: the scope the route needs',
+  })
+  required_scope?: string;
+
+  @ApiPropertyOptional({ example: 'dawn-dispatch', description: 'CAPSULE_NOT_FOUND: the unknown slug' })
+  slug?: string;
+
+  @ApiPropertyOptional({
+    example: 1234,
+    type: 'integer',
+    description: 'RUN_KEY_CONFLICT: the run that used the run key first',
+  })
+  run_id?: number;
+
+  @ApiPropertyOptional({
+    example: 'success',
+    description: 'RUN_ALREADY_FINISHED: the final status the run has',
+  })
+  run_status?: string;
 }
 
 export class FieldErrorDto {
@@ -59,7 +98,12 @@ export interface ProblemBody {
   [extension: string]: unknown;
 }
 
-export function plainProblem(status: number, detail: string, extensions: Record<string, unknown> = {}): ProblemBody {
+/** A problem of no domain type (`about:blank`): framework and HTTP errors. Every problem carries a `code`. */
+export function plainProblem(
+  status: number,
+  detail: string,
+  extensions: { code: string } & Record<string, unknown>,
+): ProblemBody {
   return { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail, ...extensions };
 }
 

@@ -18,6 +18,11 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
 /** The problem body of a domain error; its headers (Retry-After, WWW-Authenticate) go on `reply`. */
 export function domainProblem(error: DomainError, reply: FastifyReply): ProblemBody {
   for (const [name, value] of Object.entries(error.headers)) void reply.header(name, value);
+  return problemBody(error);
+}
+
+/** The problem body of a domain error (also the OpenAPI document's examples, so they are what is sent). */
+export function problemBody(error: DomainError): ProblemBody {
   const body: ProblemBody = {
     type: problemType(error.code),
     title: error.title,

@@ -9,6 +9,10 @@ export type CursorValue = string | number;
 
 const VERSION = 1;
 
+/** The 400 of a cursor that is not one of ours (also the OpenAPI example). */
+export const invalidCursor = () =>
+  new BadRequestError('The cursor is malformed; follow the Link header of the previous page', 'INVALID_CURSOR');
+
 export function encodeCursor(values: readonly CursorValue[]): string {
   return Buffer.from(JSON.stringify([VERSION, ...values]), 'utf8').toString('base64url');
 }
@@ -18,8 +22,7 @@ export function encodeCursor(values: readonly CursorValue[]): string {
  * when they are not what this list's cursors hold.
  */
 export function decodeCursor<T>(cursor: string, read: (values: unknown[]) => T | undefined): T {
-  const invalid = () =>
-    new BadRequestError('The cursor is malformed; follow the Link header of the previous page', 'INVALID_CURSOR');
+  const invalid = invalidCursor;
   if (!/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) throw invalid();
   let parsed: unknown;
   try {
