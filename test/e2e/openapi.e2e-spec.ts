@@ -94,6 +94,58 @@ describe('OpenAPI document', () => {
     expect(missing).toEqual([]);
   });
 
+  it('every error answer is application/problem+json with examples of its own status, each with a code', () => {
+    const wrong: string[] = [];
+    for (const [path, operations] of Object.entries(spec.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        for (const [code, response] of Object.entries(operation.responses)) {
+          if (Number(code) < 400) continue;
+          const problem = (response.content ?? {})['application/problem+json'] as
+            { examples?: Record<string, { value: { status?: number; code?: string } }> } | undefined;
+          const examples = Object.values(problem?.examples ?? {});
+          const own = examples.length > 0 && examples.every((e) => e.value.status === Number(code) && !!e.value.code);
+          // /health/ready's 503 is also a Terminus body (application/json); the problem one is SHUTTING_DOWN.
+          if (!own) wrong.push(`${method} ${path} ${code}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('query parameters carry no example (Swagger UI "Try it out" would send it as a filter)', () => {
+    const prefilled: string[] = [];
+    for (const [path, operations] of Object.entries(spec.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const parameters = (operation as { parameters?: Record<string, unknown>[] }).parameters ?? [];
+        for (const parameter of parameters) {
+          const schema = (parameter.schema ?? {}) as Record<string, unknown>;
+          const example = 'example' in parameter || 'examples' in parameter || 'example' in schema;
+          if (parameter.in === 'query' && example) prefilled.push(`${method} ${path} ${String(parameter.name)}`);
+        }
+      }
+    }
+    expect(prefilled).toEqual([]);
+  });
+
+  it('request bodies declare no defaults (a generated client would demand the field); PATCH bodies name none', () => {
+    const withDefaults: string[] = [];
+    for (const [path, operations] of Object.entries(spec.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const body = (operation as { requestBody?: { content: Record<string, { schema?: Schema }> } }).requestBody;
+        for (const media of Object.values(body?.content ?? {})) {
+          const ref = media.schema?.$ref?.split('/').pop();
+          const schema = ref ? spec.components.schemas[ref] : media.schema;
+          for (const [property, definition] of Object.entries(schema?.properties ?? {})) {
+            const described = (definition as { description?: string }).description ?? '';
+            if ('default' in definition) withDefaults.push(`${method} ${path} ${property}: default`);
+            if (method === 'patch' && /default/i.test(described)) withDefaults.push(`${method} ${path} ${property}`);
+          }
+        }
+      }
+    }
+    expect(withDefaults).toEqual([]);
+  });
+
   it('every 4xx of the API routes is a problem+json body', () => {
     for (const [path, operations] of Object.entries(spec.paths)) {
       if (!path.startsWith('/api/')) continue;

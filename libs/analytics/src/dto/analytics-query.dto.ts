@@ -12,14 +12,18 @@ const WINDOW_DOC =
   'Runs started in the window: 24h = the current UTC hour and the 23 before it; 7d and 30d = the current UTC ' +
   'day and the 6 or 29 before it; all = every run. Windows are whole UTC hours or days (the rollup grain).';
 
+// No `example`s on query parameters: Swagger UI's "Try it out" would send them as filters.
 export class PerformanceQueryDto {
-  @ApiPropertyOptional({ enum: WINDOWS, default: 'all', example: '7d', description: WINDOW_DOC })
+  @ApiPropertyOptional({ enum: WINDOWS, default: 'all', description: WINDOW_DOC })
   @IsOptional()
   @EmptyAsUndefined()
   @IsIn(WINDOWS, { message: `window must be one of ${WINDOWS.join(', ')}` })
   window?: AnalyticsWindow;
 
-  @ApiPropertyOptional({ example: 'dispatch', description: 'Only capsules of this kind (empty = no filter)' })
+  @ApiPropertyOptional({
+    description: 'Only capsules of this kind, e.g. `dispatch` (empty = no filter)',
+    maxLength: 50,
+  })
   @IsOptional()
   @EmptyAsUndefined()
   @IsString()
@@ -28,7 +32,6 @@ export class PerformanceQueryDto {
 
   @ApiPropertyOptional({
     enum: ['kind'],
-    example: 'kind',
     description: 'kind: one entry per kind instead of per capsule',
   })
   @IsOptional()
@@ -38,7 +41,7 @@ export class PerformanceQueryDto {
 }
 
 export class StatsQueryDto {
-  @ApiPropertyOptional({ enum: WINDOWS, default: '30d', example: '7d', description: WINDOW_DOC })
+  @ApiPropertyOptional({ enum: WINDOWS, default: '30d', description: WINDOW_DOC })
   @IsOptional()
   @EmptyAsUndefined()
   @IsIn(WINDOWS, { message: `window must be one of ${WINDOWS.join(', ')}` })
@@ -47,7 +50,6 @@ export class StatsQueryDto {
   @ApiPropertyOptional({
     enum: BUCKETS,
     default: 'day',
-    example: 'day',
     description: 'One entry per UTC hour or day of the window (empty ones included); hour needs a window up to 30d',
   })
   @IsOptional()
@@ -60,7 +62,6 @@ export class ScheduledQueryDto {
   @ApiPropertyOptional({
     enum: SCHEDULE_STATES,
     isArray: true,
-    example: ['late'],
     description: 'Only capsules in one of these states (repeat: ?state=late&state=down)',
   })
   @IsOptional()

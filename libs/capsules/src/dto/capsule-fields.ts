@@ -31,6 +31,27 @@ const presence = (required: boolean) => (required ? [] : [OptionalNotNull()]);
 const doc = (required: boolean, options: Parameters<typeof ApiProperty>[0]) =>
   required ? ApiProperty(options) : ApiPropertyOptional(options);
 
+/**
+ * Which body an optional field documents: a registration (POST), where a field left out of a
+ * new capsule takes its default, or a partial update (PATCH), where it keeps its stored value.
+ * Request schemas declare no `default` (generated clients would make the field required):
+ * a registration says the default in the description, a PATCH says none at all.
+ */
+export type CapsuleBody = 'register' | 'patch';
+
+const optional = (body: CapsuleBody, fallback: string, options: Parameters<typeof ApiProperty>[0] = {}) =>
+  ApiPropertyOptional({
+    ...options,
+    description: [
+      options.description,
+      body === 'register'
+        ? `Default for a new capsule: ${fallback}; left out on a known slug, the stored value stays.`
+        : 'Left out: the stored value stays.',
+    ]
+      .filter(Boolean)
+      .join('. '),
+  });
+
 export const SlugField = () =>
   applyDecorators(
     ApiProperty({ example: 'dawn-dispatch', description: 'Lowercase letters, digits and "-", 1-120 characters' }),
@@ -69,35 +90,36 @@ export const KindField = (required: boolean) =>
 export const ModeField = (required: boolean) =>
   token('mode', required, 'automated', 'custodian, heir, customer, public, automated, manual');
 
-export const VersionField = () =>
+export const VersionField = (body: CapsuleBody) =>
   applyDecorators(
-    ApiPropertyOptional({ example: '1.0.0', default: '1.0.0', maxLength: 50 }),
+    optional(body, '`1.0.0`', { example: '1.0.0', minLength: 1, maxLength: 50 }),
     OptionalNotNull(),
     IsString(),
     Length(1, 50),
   );
 
-export const StatusField = () =>
+export const StatusField = (body: CapsuleBody) =>
   applyDecorators(
-    ApiPropertyOptional({ enum: CAPSULE_STATUSES, default: 'active', example: 'active' }),
+    optional(body, '`active`', { enum: CAPSULE_STATUSES, example: 'active' }),
     OptionalNotNull(),
     IsIn(CAPSULE_STATUSES, { message: `status must be one of ${CAPSULE_STATUSES.join(', ')}` }),
   );
 
-export const EntrypointField = () =>
+export const EntrypointField = (body: CapsuleBody) =>
   applyDecorators(
-    ApiPropertyOptional({ example: 'python -m capsules.dawn_dispatch', default: '', maxLength: 500 }),
+    optional(body, '`""` (none)', { example: 'python -m capsules.dawn_dispatch', maxLength: 500 }),
     OptionalNotNull(),
     IsString(),
     MaxLength(500),
   );
 
-export const ScheduleField = () =>
+export const ScheduleField = (body: CapsuleBody) =>
   applyDecorators(
-    ApiPropertyOptional({
+    optional(body, 'null (no schedule)', {
       example: '0 6 * * *',
       nullable: true,
       type: String,
+      maxLength: 120,
       description: '5-field cron expression (minute hour day-of-month month day-of-week) or a macro (@daily…), or null',
     }),
     IsOptional(),
@@ -107,18 +129,18 @@ export const ScheduleField = () =>
     IsCronExpression(),
   );
 
-export const TimezoneField = () =>
+export const TimezoneField = (body: CapsuleBody) =>
   applyDecorators(
-    ApiPropertyOptional({ example: 'America/New_York', default: 'UTC', description: 'IANA time zone of the schedule' }),
+    optional(body, '`UTC`', { example: 'America/New_York', description: 'IANA time zone of the schedule' }),
     OptionalNotNull(),
     IsTimeZone(),
   );
 
-export const GraceSecondsField = () =>
+export const GraceSecondsField = (body: CapsuleBody) =>
   applyDecorators(
-    ApiPropertyOptional({
+    optional(body, '300', {
       example: 600,
-      default: 300,
+      type: 'integer',
       minimum: 0,
       maximum: MAX_SECONDS,
       description: 'How late a run may start before the capsule counts as late, in seconds',
@@ -129,12 +151,12 @@ export const GraceSecondsField = () =>
     Max(MAX_SECONDS),
   );
 
-export const MaxRuntimeSecondsField = () =>
+export const MaxRuntimeSecondsField = (body: CapsuleBody) =>
   applyDecorators(
-    ApiPropertyOptional({
+    optional(body, 'null (no limit)', {
       example: 3600,
       nullable: true,
-      type: Number,
+      type: 'integer',
       minimum: 1,
       maximum: MAX_SECONDS,
       description: 'A run still running after this many seconds counts as stuck (null: no limit)',
@@ -146,9 +168,9 @@ export const MaxRuntimeSecondsField = () =>
     Max(MAX_SECONDS),
   );
 
-export const TagsField = () =>
+export const TagsField = (body: CapsuleBody) =>
   applyDecorators(
-    ApiPropertyOptional({ example: ['dawn', 'ops'], type: [String], maxItems: 20, default: [] }),
+    optional(body, '`[]`', { example: ['dawn', 'ops'], type: [String], maxItems: 20 }),
     OptionalNotNull(),
     IsArray(),
     ArrayMaxSize(20),

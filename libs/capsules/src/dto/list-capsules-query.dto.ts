@@ -6,14 +6,20 @@ import { CAPSULE_STATUSES, type CapsuleStatus } from '../capsule.entity';
 export const CAPSULE_PAGE = { default: 1000, max: 1000 };
 
 export class ListCapsulesQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ example: 'dispatch', description: 'Only capsules of this kind (empty = no filter)' })
+  @ApiPropertyOptional({
+    description: 'Only capsules of this kind, e.g. `dispatch` (empty = no filter)',
+    maxLength: 50,
+  })
   @IsOptional()
   @EmptyAsUndefined()
   @IsString()
   @MaxLength(50)
   kind?: string;
 
-  @ApiPropertyOptional({ example: 'automated', description: 'Only capsules of this mode (empty = no filter)' })
+  @ApiPropertyOptional({
+    description: 'Only capsules of this mode, e.g. `automated` (empty = no filter)',
+    maxLength: 50,
+  })
   @IsOptional()
   @EmptyAsUndefined()
   @IsString()

@@ -4,7 +4,8 @@ import { IsDate, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { AsInstant } from '@app/common';
 
 export class ScheduleQueryDto {
-  @ApiPropertyOptional({ example: 5, default: 5, minimum: 1, maximum: 100 })
+  // No `example`s on query parameters: Swagger UI's "Try it out" would send them.
+  @ApiPropertyOptional({ default: 5, type: 'integer', minimum: 1, maximum: 100, description: 'How many fire times' })
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'count must be a whole number' })
@@ -13,9 +14,8 @@ export class ScheduleQueryDto {
   count?: number;
 
   @ApiPropertyOptional({
-    example: '2025-03-08T12:00:00Z',
     format: 'date-time',
-    description: 'Fire times strictly after this instant (default: now)',
+    description: 'Fire times strictly after this instant, e.g. `2025-03-08T12:00:00Z` (default: now)',
   })
   @IsOptional()
   @AsInstant()

@@ -14,30 +14,33 @@ import {
   VersionField,
 } from './capsule-fields';
 
-/** The definition fields a registration may leave out. */
+/**
+ * The definition fields a registration may leave out (a new capsule takes
+ * their defaults, a known slug keeps its stored values).
+ */
 export class CapsuleOptionsDto {
-  @VersionField()
+  @VersionField('register')
   version?: string;
 
-  @StatusField()
+  @StatusField('register')
   status?: CapsuleStatus;
 
-  @EntrypointField()
+  @EntrypointField('register')
   entrypoint?: string;
 
-  @ScheduleField()
+  @ScheduleField('register')
   schedule?: string | null;
 
-  @TimezoneField()
+  @TimezoneField('register')
   timezone?: string;
 
-  @GraceSecondsField()
+  @GraceSecondsField('register')
   grace_seconds?: number;
 
-  @MaxRuntimeSecondsField()
+  @MaxRuntimeSecondsField('register')
   max_runtime_seconds?: number | null;
 
-  @TagsField()
+  @TagsField('register')
   tags?: string[];
 }
 
@@ -60,8 +63,11 @@ export class UpsertCapsuleDto extends CapsuleOptionsDto {
   mode!: string;
 }
 
-/** Body of PATCH /api/capsules/:slug: any definition field but the slug; at least one. */
-export class PatchCapsuleDto extends CapsuleOptionsDto {
+/**
+ * Body of PATCH /api/capsules/:slug: any definition field but the slug; at
+ * least one. A field left out keeps its stored value (no defaults here).
+ */
+export class PatchCapsuleDto {
   @TitleField(false)
   title?: string;
 
@@ -70,4 +76,28 @@ export class PatchCapsuleDto extends CapsuleOptionsDto {
 
   @ModeField(false)
   mode?: string;
+
+  @VersionField('patch')
+  version?: string;
+
+  @StatusField('patch')
+  status?: CapsuleStatus;
+
+  @EntrypointField('patch')
+  entrypoint?: string;
+
+  @ScheduleField('patch')
+  schedule?: string | null;
+
+  @TimezoneField('patch')
+  timezone?: string;
+
+  @GraceSecondsField('patch')
+  grace_seconds?: number;
+
+  @MaxRuntimeSecondsField('patch')
+  max_runtime_seconds?: number | null;
+
+  @TagsField('patch')
+  tags?: string[];
 }

@@ -8,7 +8,12 @@ import { IsInt, IsOptional, IsString, Min } from 'class-validator';
  * number is a 422. The cursor comes from the previous page's Link header.
  */
 export class PageQueryDto {
-  @ApiPropertyOptional({ description: 'Rows per page (clamped to the maximum of the list)', example: 100, minimum: 1 })
+  // Query parameters carry no `example`: Swagger UI's "Try it out" would send it as a filter.
+  @ApiPropertyOptional({
+    description: 'Rows per page, e.g. 100 (clamped to the maximum of the list)',
+    type: 'integer',
+    minimum: 1,
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'limit must be a whole number' })

@@ -5,11 +5,12 @@ import type { RunRow } from '../run.entity';
 import { CHECKSUM_MAX_LENGTH, IsChecksum } from './run-validators';
 
 export class ArtifactsQueryDto extends PageQueryDto {
+  // No `example`: Swagger UI's "Try it out" would send it (and find nothing).
   @ApiProperty({
-    example: 'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
     maxLength: CHECKSUM_MAX_LENGTH,
     description:
-      'The checksum a run recorded. Matches exactly, except that the case of an `algo:hex` value is folded ' +
+      'The checksum a run recorded, e.g. `sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08`. ' +
+      'Matches exactly, except that the case of an `algo:hex` value is folded ' +
       '(`SHA256:9F86…` finds `sha256:9f86…`); other values match case-sensitively.',
   })
   @IsString()

@@ -14,7 +14,11 @@ export class FinishRunDto {
   @IsIn(RUN_STATUSES, { message: `status must be one of ${RUN_STATUSES.join(', ')}` })
   status?: RunStatus;
 
-  @ApiPropertyOptional({ example: '2026-11-24T06:00:12.500Z', format: 'date-time', description: 'Default: now' })
+  @ApiPropertyOptional({
+    example: '2026-11-24T06:00:12.500Z',
+    format: 'date-time',
+    description: 'When the run finished; left out of a finishing PATCH: now',
+  })
   @OptionalNotNull()
   @IsISO8601({ strict: true }, { message: 'completed_at must be an ISO-8601 instant' })
   completed_at?: string;

@@ -7,9 +7,10 @@ export const RUN_PAGE = { default: 100, max: 1000 };
 
 /** Filters of every run list; an empty value is no filter. */
 export class ListRunsQueryDto extends PageQueryDto {
+  // No `example`s on filters: Swagger UI's "Try it out" would send them (and find no runs).
   @ApiPropertyOptional({
-    example: 'dawn-dispatch',
-    description: 'Only runs of this capsule (unknown slug: empty list)',
+    description: 'Only runs of this capsule, e.g. `dawn-dispatch` (unknown slug: empty list)',
+    maxLength: 120,
   })
   @IsOptional()
   @EmptyAsUndefined()
@@ -27,14 +28,14 @@ export class ListRunsQueryDto extends PageQueryDto {
   @IsIn(RUN_STATUSES, { each: true, message: `status must be one of ${RUN_STATUSES.join(', ')}` })
   status?: RunStatus[];
 
-  @ApiPropertyOptional({ example: 'cron@scheduler-1', description: 'Only runs by this actor' })
+  @ApiPropertyOptional({ description: 'Only runs by this actor, e.g. `cron@scheduler-1`', maxLength: 120 })
   @IsOptional()
   @EmptyAsUndefined()
   @IsString()
   @MaxLength(120)
   actor?: string;
 
-  @ApiPropertyOptional({ example: 'dispatch', description: 'Only runs of capsules of this kind' })
+  @ApiPropertyOptional({ description: 'Only runs of capsules of this kind, e.g. `dispatch`', maxLength: 50 })
   @IsOptional()
   @EmptyAsUndefined()
   @IsString()
@@ -42,16 +43,18 @@ export class ListRunsQueryDto extends PageQueryDto {
   kind?: string;
 
   @ApiPropertyOptional({
-    example: '2026-11-01T00:00:00Z',
     format: 'date-time',
-    description: 'Runs started at or after',
+    description: 'Runs started at or after this instant, e.g. `2026-11-01T00:00:00Z`',
   })
   @IsOptional()
   @AsInstant()
   @IsDate({ message: 'started_after must be an ISO-8601 instant' })
   started_after?: Date;
 
-  @ApiPropertyOptional({ example: '2026-12-01T00:00:00Z', format: 'date-time', description: 'Runs started before' })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'Runs started before this instant, e.g. `2026-12-01T00:00:00Z`',
+  })
   @IsOptional()
   @AsInstant()
   @IsDate({ message: 'started_before must be an ISO-8601 instant' })

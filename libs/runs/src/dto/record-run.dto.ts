@@ -20,10 +20,10 @@ export class RecordRunDto {
 
   @ApiPropertyOptional({
     enum: RUN_STATUSES,
-    default: 'success',
     example: 'success',
     description:
-      'running (finish it later with PATCH), success, error, timeout or cancelled; error and timeout count as failures',
+      'running (finish it later with PATCH), success, error, timeout or cancelled; error and timeout count as ' +
+      'failures. Left out: `success`.',
   })
   @IsOptional()
   @IsIn(RUN_STATUSES, { message: `status must be one of ${RUN_STATUSES.join(', ')}` })
