@@ -32,7 +32,9 @@ const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
  * - routes with path parameters: 422 for a parameter PostgreSQL cannot store (NUL, lone surrogates).
  */
 export function documentCommonProblems(document: OpenAPIObject): void {
-  for (const [path, item] of Object.entries(document.paths)) {
+  for (const [template, item] of Object.entries(document.paths)) {
+    // The examples' `instance`, as a request path: /api/capsules/dawn-dispatch, not …/{slug}.
+    const path = template.replace('{slug}', 'dawn-dispatch').replace('{id}', '1234');
     for (const method of METHODS) {
       const operation = item[method] as Operation | undefined;
       if (!operation) continue;

@@ -81,7 +81,7 @@ export function addProblemResponse(
     media[PROBLEM_MEDIA_TYPE] = added.content[PROBLEM_MEDIA_TYPE];
   }
   if (!existing.description?.includes(description)) {
-    existing.description = existing.description ? `${existing.description}; ${description}` : description;
+    existing.description = existing.description ? `${existing.description}. ${description}` : description;
   }
 }
 
