@@ -34,6 +34,9 @@ const CAPSULES = 1000;
 const SERVICE_PORT = 18080;
 const REFERENCE_PORT = 18090;
 const POOL_SIZE = 16;
+const NOISY_RUNS = 3000;
+/** The Deployment's memory limit (deploy/k8s/deployment.yaml): worst-case reads must stay under it. */
+const CONTAINER_LIMIT_MB = 256;
 
 const log = (...args) => console.log(new Date().toISOString().slice(11, 19), ...args);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -396,6 +399,36 @@ async function main() {
     };
     rows.push(await measure(`5. mixed: 80 % POST run, 20 % GET runs (${largeLabel})`, service.pid, mixed));
 
+    // Worst-case reads: the largest pages a read key can ask for, 64 at once. Rows whose
+    // 4,000-character message is all U+0001 are ~24 KB of JSON each; plain rows ~0.4 KB.
+    log(`loading ${NOISY_RUNS} worst-case runs`);
+    await client.query(
+      `INSERT INTO capsules (slug, title, kind, mode) VALUES ('bench-noisy', 'Noisy', 'digest', 'automated')`,
+    );
+    await client.query(
+      `INSERT INTO capsule_runs (capsule_id, actor, status, started_at, completed_at, message, artifact_uri, checksum)
+       SELECT c.id, repeat(chr(1), 120), 'success', now() - i * interval '1 second', now() - i * interval '1 second',
+              repeat(chr(1), 4000), 'https://' || repeat('a', 2000), repeat(chr(1), 200)
+       FROM capsules c, generate_series(1, ${NOISY_RUNS}) AS i WHERE c.slug = 'bench-noisy'`,
+    );
+    const worst = await measure(
+      '6. GET runs, limit=1000, worst-case rows (~24 KB of JSON each)',
+      service.pid,
+      getPath(svc, () => '/api/capsules/runs?capsule_slug=bench-noisy&limit=1000'),
+    );
+    const plain = await measure(
+      `6. GET runs, limit=1000, plain rows (${largeLabel})`,
+      service.pid,
+      getPath(svc, () => `/api/capsules/runs?capsule_slug=${randomSlug()}&limit=1000`),
+    );
+    rows.push(worst, plain);
+    const survived =
+      service.exitCode === null &&
+      (await fetch(`${svc}/health`)
+        .then((r) => r.ok)
+        .catch(() => false));
+    const readsRss = Math.max(worst.rss, plain.rss);
+
     const ratio = (a, b) => (b === 0 ? Infinity : a / b);
     const rpsRatio = ratio(s1.rps, r1.rps);
     const p99Ratio = ratio(s1.p99, r1.p99);
@@ -458,6 +491,7 @@ ${fmt(loadedGrowth.page)} × (a capsule's page) from ${SMALL_RUNS.toLocaleString
 | scenario 4: performance ≥ 100 × faster than the original view at ${largeLabel} (unloaded) | ${fmt(perfVsOriginal, 0)} × | ${mark(perfVsOriginal >= 100)} |
 | scenario 3: a page at ${largeLabel} ≤ 1.5 × a page at ${SMALL_RUNS.toLocaleString('en')} (unloaded) | ${fmt(pageGrowth)} × (deep page: ${fmt(deepGrowth)} ×) | ${mark(pageGrowth <= 1.5 && deepGrowth <= 1.5)} |
 | server RSS under load < 300 MB | ${maxRss} MB | ${mark(maxRss < 300)} |
+| scenario 6: RSS under ${CONNECTIONS} concurrent largest pages < the container limit (${CONTAINER_LIMIT_MB} MiB), the process alive | ${readsRss} MB, ${survived ? 'alive' : '**died**'} | ${mark(readsRss < CONTAINER_LIMIT_MB && survived)} |
 `;
     writeFileSync(path.join(root, 'bench/RESULTS.md'), report);
     log('wrote bench/RESULTS.md');

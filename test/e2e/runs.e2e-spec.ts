@@ -297,3 +297,54 @@ describe('run lists clamp a limit above 1000', () => {
     expect(new Set(runs.map((r) => r.id)).size).toBe(RUNS);
   });
 });
+
+describe('run pages are bounded in bytes as well as rows', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    await registerCapsule(t, { slug: 'noisy' });
+    // 60 runs whose 4,000-character message is all U+0001: 6 bytes of JSON each, ~24 KB a run.
+    await t.dataSource.query(
+      `INSERT INTO capsule_runs (capsule_id, actor, status, started_at, completed_at, message)
+       SELECT c.id, 'cron', 'success', at, at, repeat(chr(1), 4000)
+       FROM capsules c, generate_series(timestamptz '2026-11-01', timestamptz '2026-11-01' + interval '59 minutes',
+                                        interval '1 minute') AS at
+       WHERE c.slug = 'noisy'`,
+    );
+  });
+  afterAll(() => t.close());
+
+  it('a page ends near 1 MiB with a next link, and the pages together hold every run once', async () => {
+    const seen: number[] = [];
+    let url: string | undefined = '/api/capsules/runs?capsule_slug=noisy&limit=1000';
+    let pages = 0;
+    while (url) {
+      const res = await t.http().get(url).expect(200);
+      expect(res.text.length).toBeLessThan(1024 * 1024 + 30_000);
+      seen.push(...res.body.map((r: { id: number }) => r.id));
+      const link = res.headers.link as string | undefined;
+      url = link ? /^<([^>]+)>/.exec(link)![1] : undefined;
+      pages++;
+    }
+    expect(pages).toBe(2);
+    expect(new Set(seen).size).toBe(60);
+    expect(seen).toEqual([...seen].sort((a, b) => b - a));
+  });
+
+  it('plain runs still come 1000 to a page', async () => {
+    await t.dataSource.query(
+      `INSERT INTO capsule_runs (capsule_id, actor, status, started_at, completed_at)
+       SELECT c.id, 'cron', 'success', at, at
+       FROM capsules c, generate_series(timestamptz '2026-10-01', timestamptz '2026-10-01' + interval '1099 minutes',
+                                        interval '1 minute') AS at
+       WHERE c.slug = 'noisy'`,
+    );
+    const res = await t
+      .http()
+      .get('/api/capsules/runs?capsule_slug=noisy&status=success&started_before=2026-10-31T00:00:00Z&limit=1000')
+      .expect(200);
+    expect(res.body).toHaveLength(1000);
+    expect(res.headers.link).toMatch(/rel="next"/);
+  });
+});

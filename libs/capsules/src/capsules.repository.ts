@@ -1,8 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { FindOptionsWhere, MoreThan, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
+import { budgetedRows, jsonBytesBound, PAGE_BYTE_BUDGET, withByteBudget } from '@app/database';
 import { CAPSULE_DEFINITION_FIELDS, CapsuleEntity, type CapsuleStatus } from './capsule.entity';
 import type { PatchCapsuleDto, UpsertCapsuleDto } from './dto/upsert-capsule.dto';
+
+/** Upper bound of a capsule's JSON: its text columns and tags, and 500 bytes for the rest (20 tags' quotes included). */
+const CAPSULE_JSON_BOUND = jsonBytesBound(500, [
+  ...['slug', 'title', 'kind', 'mode', 'version', 'status', 'entrypoint', 'schedule', 'timezone'].map((c) => `p.${c}`),
+  "array_to_string(p.tags, '')",
+]);
 
 /** Fields a registration may leave out: they keep their value on update, take the default on insert. */
 const OPTIONAL_FIELDS = CAPSULE_DEFINITION_FIELDS.filter((f) => f !== 'title' && f !== 'kind' && f !== 'mode');
@@ -97,14 +104,28 @@ export class CapsulesRepository {
     return rows[0] ?? { last_run_at: null, last_finished_status: null, oldest_running_started_at: null };
   }
 
-  /** Definition versions, newest first, below `beforeRevision` when given; one more than `limit`. */
-  versions(capsuleId: number, beforeRevision: number | undefined, limit: number): Promise<VersionRow[]> {
-    return this.capsules.query(
-      `SELECT revision, definition, changed_by, changed_at FROM capsule_versions
-       WHERE capsule_id = $1 AND ($2::int IS NULL OR revision < $2)
-       ORDER BY revision DESC LIMIT $3`,
-      [capsuleId, beforeRevision ?? null, limit + 1],
+  /**
+   * Definition versions, newest first, below `beforeRevision` when given; one more than `limit`,
+   * or fewer (`cut`) where the page's JSON would pass the byte budget.
+   */
+  async versions(
+    capsuleId: number,
+    beforeRevision: number | undefined,
+    limit: number,
+  ): Promise<{ rows: VersionRow[]; cut: boolean }> {
+    const rows = await this.capsules.query<Parameters<typeof budgetedRows<VersionRow>>[0]>(
+      withByteBudget(
+        `SELECT revision, definition, changed_by, changed_at FROM capsule_versions
+         WHERE capsule_id = $1 AND ($2::int IS NULL OR revision < $2)
+         ORDER BY revision DESC LIMIT $3`,
+        'revision DESC',
+        // The definition's JSON text is its size; versions are few and small, so measuring is cheap.
+        '200 + 6 * coalesce(octet_length(p.changed_by), 0) + octet_length(p.definition::text)',
+        '$4',
+      ),
+      [capsuleId, beforeRevision ?? null, limit + 1, PAGE_BYTE_BUDGET],
     );
+    return budgetedRows(rows);
   }
 
   /**
@@ -123,14 +144,28 @@ export class CapsulesRepository {
     return this.capsules.findOneBy({ slug });
   }
 
-  /** A page in slug order; asks for one row more than `limit` to know if more exist. */
-  list(filter: CapsuleFilter, limit: number): Promise<CapsuleEntity[]> {
-    const where: FindOptionsWhere<CapsuleEntity> = {};
-    if (filter.kind) where.kind = filter.kind;
-    if (filter.mode) where.mode = filter.mode;
-    if (filter.status) where.status = filter.status;
-    if (filter.afterSlug !== undefined) where.slug = MoreThan(filter.afterSlug);
-    return this.capsules.find({ where, order: { slug: 'ASC' }, take: limit + 1 });
+  /**
+   * A page in slug order; asks for one row more than `limit` to know if more exist, and returns
+   * fewer (`cut`) where the page's JSON would pass the byte budget.
+   */
+  async list(filter: CapsuleFilter, limit: number): Promise<{ rows: CapsuleEntity[]; cut: boolean }> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (filter.kind) where.push(`kind = ${param(filter.kind)}`);
+    if (filter.mode) where.push(`mode = ${param(filter.mode)}`);
+    if (filter.status) where.push(`status = ${param(filter.status)}`);
+    if (filter.afterSlug !== undefined) where.push(`slug > ${param(filter.afterSlug)}`);
+    const page = `SELECT * FROM capsules ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY slug LIMIT ${param(limit + 1)}`;
+    const rows = await this.capsules.query<Parameters<typeof budgetedRows<CapsuleEntity>>[0]>(
+      withByteBudget(page, 'slug', CAPSULE_JSON_BOUND, param(PAGE_BYTE_BUDGET)),
+      params,
+    );
+    return budgetedRows(rows);
   }
 
   /** The distinct kinds and modes in use, sorted. */

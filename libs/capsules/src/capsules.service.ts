@@ -96,12 +96,12 @@ export class CapsulesService {
           values.length === 1 && typeof values[0] === 'string' ? values[0] : undefined,
         )
       : undefined;
-    const rows = await this.capsules.list(
+    const { rows, cut } = await this.capsules.list(
       { kind: query.kind, mode: query.mode, status: query.status, afterSlug },
       limit,
     );
     const items = rows.slice(0, limit);
-    return { items, next: rows.length > limit ? encodeCursor([items[items.length - 1].slug]) : undefined };
+    return { items, next: rows.length > limit || cut ? encodeCursor([items[items.length - 1].slug]) : undefined };
   }
 
   /** Every version of the definition, newest first. */
@@ -115,9 +115,12 @@ export class CapsulesService {
             : undefined,
         )
       : undefined;
-    const rows = await this.capsules.versions(capsule.id, before, limit);
+    const { rows, cut } = await this.capsules.versions(capsule.id, before, limit);
     const items = rows.slice(0, limit);
-    return { items, next: rows.length > limit ? encodeCursor([items[items.length - 1].revision]) : undefined };
+    return {
+      items,
+      next: rows.length > limit || cut ? encodeCursor([items[items.length - 1].revision]) : undefined,
+    };
   }
 
   vocabulary(): Promise<{ kinds: string[]; modes: string[] }> {

@@ -3,3 +3,4 @@ export * from './database-url';
 export * from './embedded-postgres';
 export * from './migration-runner';
 export * from './typeorm-logger';
+export * from './byte-budget';

@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import { Repository } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import type { TimeIdPosition } from '@app/common';
+import { budgetedRows, jsonBytesBound, PAGE_BYTE_BUDGET, withByteBudget } from '@app/database';
 import { RunEntity, type RunRow, type RunStatus } from './run.entity';
 
 export interface NewRun {
@@ -42,6 +43,12 @@ export interface RunFilter {
 
 const RUN_COLUMNS = `r.id, r.capsule_id, r.actor, r.status, r.started_at, r.completed_at, r.duration_ms,
   r.artifact_uri, r.checksum, r.exit_code, r.message, r.run_key, r.capsule_revision`;
+
+/** Upper bound of a run's JSON: its text columns, and 400 bytes for the rest (keys, numbers, instants). */
+const RUN_JSON_BOUND = jsonBytesBound(
+  400,
+  ['actor', 'artifact_uri', 'checksum', 'message', 'run_key', 'capsule_slug'].map((column) => `p.${column}`),
+);
 
 const INSERT_RUN = `INSERT INTO capsule_runs AS r
     (capsule_id, capsule_revision, actor, status, started_at, completed_at,
@@ -147,7 +154,7 @@ export class RunsRepository {
   }
 
   /** Newest first, (started_at DESC, id DESC); asks for one row more than `limit`. */
-  list(filter: RunFilter, limit: number): Promise<RunRow[]> {
+  async list(filter: RunFilter, limit: number): Promise<{ rows: RunRow[]; cut: boolean }> {
     const where: string[] = [];
     const params: unknown[] = [];
     const param = (value: unknown) => {
@@ -168,14 +175,16 @@ export class RunsRepository {
     if (filter.after) {
       where.push(`(r.started_at, r.id) < (${param(filter.after.at)}::timestamptz, ${param(filter.after.id)}::bigint)`);
     }
-    return this.runs.query(
-      `SELECT ${RUN_COLUMNS}, c.slug AS capsule_slug
+    const page = `SELECT ${RUN_COLUMNS}, c.slug AS capsule_slug
        FROM capsule_runs r JOIN capsules c ON c.id = r.capsule_id
        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY r.started_at DESC, r.id DESC
-       LIMIT ${param(limit + 1)}`,
+       LIMIT ${param(limit + 1)}`;
+    const rows = await this.runs.query<Parameters<typeof budgetedRows<RunRow>>[0]>(
+      withByteBudget(page, 'started_at DESC, id DESC', RUN_JSON_BOUND, param(PAGE_BYTE_BUDGET)),
       params,
     );
+    return budgetedRows(rows);
   }
 
   /** The newest run of a capsule that recorded an artifact. */

@@ -155,12 +155,13 @@ export class RunsService {
   private async page(filter: RunFilter, query: PageQueryDto): Promise<Page<RunRow>> {
     const limit = pageSize(query.limit, RUN_PAGE.default, RUN_PAGE.max);
     const after = query.cursor ? decodeCursor(query.cursor, readTimeIdPosition) : undefined;
-    const rows = await this.runs.list({ ...filter, after }, limit);
+    // The page ends early (with a next link) where its JSON would pass the byte budget.
+    const { rows, cut } = await this.runs.list({ ...filter, after }, limit);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     return {
       items,
-      next: rows.length > limit ? encodeCursor([last.started_at.toISOString(), Number(last.id)]) : undefined,
+      next: rows.length > limit || cut ? encodeCursor([last.started_at.toISOString(), Number(last.id)]) : undefined,
     };
   }
 
