@@ -24,15 +24,18 @@ const INTERNALS = /ECONNREFUSED|ECONNRESET|connect|terminat|\bpg\b|postgres|stac
  * stops and starts a PostgreSQL of its own.
  */
 describe('database outage', () => {
-  // Under the checkout (not /tmp or /root): as root, the postgres OS user must reach the cluster.
-  const dataDir = path.resolve(__dirname, '../../.data', `test-outage-${randomBytes(4).toString('hex')}`);
+  // As root in a checkout the postgres OS user cannot reach, the cluster is placed elsewhere:
+  // the server's own dataDir says where (its processes and lock file are read there).
+  const requestedDir = path.resolve(__dirname, '../../.data', `test-outage-${randomBytes(4).toString('hex')}`);
+  let dataDir = requestedDir;
   let server: EmbeddedPostgresServer | undefined;
   let t: AppOnUrl;
   let running: number;
   const before: number[] = [];
 
   beforeAll(async () => {
-    server = await startEmbeddedPostgres({ dataDir, port: await freePort(), settings: SETTINGS });
+    server = await startEmbeddedPostgres({ dataDir: requestedDir, port: await freePort(), settings: SETTINGS });
+    dataDir = server.dataDir;
     await server.ensureDatabase('capsules');
     await runMigrations({ url: server.url('capsules') });
     t = await createAppOnUrl(server.url('capsules'), {
@@ -64,8 +67,10 @@ describe('database outage', () => {
   afterAll(async () => {
     await t?.close();
     await server?.stop().catch(() => undefined);
-    rmSync(dataDir, { recursive: true, force: true });
-    rmSync(`${dataDir}.password`, { force: true });
+    for (const dir of new Set([requestedDir, dataDir])) {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(`${dir}.password`, { force: true });
+    }
   }, SLOW);
 
   async function runIds(): Promise<number[]> {
