@@ -15,6 +15,9 @@ import { Client } from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '@app/database';
 import { freePort } from '../support/free-port';
 
+// Each test creates, starts and stops clusters (and one copies ~60 MB): seconds each under a loaded CI.
+jest.setTimeout(60_000);
+
 /**
  * The embedded default on a cluster of its own: data kept across restarts,
  * a stale lock file from a crash cleaned up, a server left running reused.

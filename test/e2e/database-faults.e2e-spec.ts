@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import type { Response } from 'supertest';
 import { type AppOnUrl, createAppOnUrl } from '../support/app-on-url';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { until } from '../support/until';
 
 /** Words of the driver or the server that must never reach a client. */
 const INTERNALS = /read-only|password|authentication|accepting|\bpg\b|postgres|SQL|stack|\bat .+:\d+:\d+/i;
@@ -47,14 +48,30 @@ describe('database faults', () => {
     await admin?.end();
   });
 
-  /** Ends the app's open sessions, so its next query opens a connection under the new conditions. */
+  /**
+   * Ends the app's open sessions, so its next query opens a connection under the new conditions:
+   * waits until the server has no session of the role left, and a moment for the pool to see
+   * its connections close (a query on one it has not yet dropped would fail as terminated).
+   */
   async function dropAppSessions(): Promise<void> {
     await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [role]);
+    await until(
+      async () => (await admin.query('SELECT 1 FROM pg_stat_activity WHERE usename = $1', [role])).rowCount === 0,
+      'the app sessions to end',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
   }
 
   const report = () => t.http().post('/api/capsules/run').send({ capsule_slug: 'fault-a', actor: 'cron' });
-  const runCount = async () =>
-    (await t.dataSource.query<{ n: number }[]>('SELECT count(*)::int AS n FROM capsule_runs'))[0].n;
+  const runCount = async () => {
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      return (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM capsule_runs')).rows[0].n;
+    } finally {
+      await client.end();
+    }
+  };
 
   /** Readiness reports the database check down with our own words. */
   async function expectNotReady(message: RegExp): Promise<void> {
@@ -62,9 +79,13 @@ describe('database faults', () => {
     expect(ready.body.error.database).toMatchObject({ status: 'down', message: expect.stringMatching(message) });
   }
 
+  /** Undone, the fault heals by itself: within seconds, without a restart. */
   async function expectHealed(): Promise<void> {
     await dropAppSessions(); // sessions opened during the fault may keep its settings
-    await report().expect(200);
+    await until(async () => (await report()).status === 200, 'a report after the fault was undone', {
+      attempts: 50,
+      intervalMs: 100,
+    });
     await t.http().get('/health/ready').expect(200);
   }
 
