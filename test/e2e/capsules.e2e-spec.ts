@@ -250,6 +250,41 @@ describe('POST /api/capsules and GET /api/capsules', () => {
       expect(await count()).toBe(before);
     });
 
+    it('JSON nested 5,000 deep is a 400 JSON_TOO_DEEP, not a crash', async () => {
+      const before = await count();
+      const res = await t
+        .http()
+        .post('/api/capsules')
+        .set('Content-Type', 'application/json')
+        .send(`{"slug": "deep", "tags": ${'['.repeat(5000)}${']'.repeat(5000)}}`)
+        .expect(400);
+      expect(res.body).toMatchObject({ status: 400, code: 'JSON_TOO_DEEP' });
+      expect(await count()).toBe(before);
+    });
+
+    it('a body that is not UTF-8 is a 400 MALFORMED_UTF8, not stored as U+FFFD', async () => {
+      const before = await count();
+      // Bytes as Windows PowerShell 5.1 sends a string body without a charset: ISO-8859-1 ("é" is 0xE9).
+      const res = await t
+        .http()
+        .post('/api/capsules')
+        .set('Content-Type', 'application/json')
+        .serialize((bytes: Buffer) => bytes)
+        .send(Buffer.from(JSON.stringify({ ...dawn, slug: 'latin', title: 'Café' }), 'latin1'))
+        .expect(400);
+      expect(res.body).toMatchObject({ status: 400, code: 'MALFORMED_UTF8' });
+      expect(await count()).toBe(before);
+    });
+
+    it('__proto__ in a body is refused, as before', async () => {
+      await t
+        .http()
+        .post('/api/capsules')
+        .set('Content-Type', 'application/json')
+        .send('{"slug": "proto", "__proto__": {"admin": true}}')
+        .expect(400);
+    });
+
     it('a wrong content type is a 415', async () => {
       const res = await t.http().post('/api/capsules').set('Content-Type', 'text/plain').send('slug=x').expect(415);
       expect(res.body).toMatchObject({ status: 415, detail: expect.stringContaining('application/json') });

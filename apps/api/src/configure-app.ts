@@ -10,6 +10,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { API_KEY_HEADER_SCHEME, BEARER_SCHEME } from '@app/auth';
 import {
   type AppConfig,
+  checkedJsonText,
   domainProblem,
   Lifecycle,
   plainProblem,
@@ -136,6 +137,18 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): Op
   app.useBodyParser('application/x-www-form-urlencoded', {}, (_request, _body, done) =>
     done(new UnsupportedMediaTypeException(), undefined),
   );
+  // JSON bodies: checked for UTF-8 and nesting depth (400) before Fastify's parser (proto-poisoning
+  // refused) runs; registered through Nest so its default JSON parser does not replace this one.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  app.useBodyParser('application/json', {}, (request, body, done) => {
+    let text: string;
+    try {
+      text = checkedJsonText(body);
+    } catch (error) {
+      return done(error as Error, undefined);
+    }
+    void parseJson(request as Parameters<typeof parseJson>[0], text, done);
+  });
   fastify.decorateRequest('principal', null);
   fastify.decorateRequest('deadline', null);
   const routes = new RouteRegistry();

@@ -4,6 +4,8 @@ import {
   addProblemResponse,
   BadRequestError,
   frameworkErrorCode,
+  jsonTooDeep,
+  malformedUtf8,
   plainProblem,
   problemExample,
   RequestValidationError,
@@ -27,8 +29,8 @@ const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
  * - every route: 503 SHUTTING_DOWN (a request that arrives while the process closes);
  * - routes that take a key: 400 BAD_AUTHORIZATION, 401, 403, 429 (the guard) and 503 when the
  *   database is down or the request outlives REQUEST_TIMEOUT_MS;
- * - routes with a JSON body, and DELETEs (whose body Fastify reads too): 400 (malformed or empty
- *   JSON), 413 and 415, before any route code runs;
+ * - routes with a JSON body, and DELETEs (whose body Fastify reads too): 400 (malformed, empty,
+ *   not UTF-8 or nested too deep), 413 and 415, before any route code runs;
  * - routes with path parameters: 422 for a parameter PostgreSQL cannot store (NUL, lone surrogates).
  */
 export function documentCommonProblems(document: OpenAPIObject): void {
@@ -79,7 +81,7 @@ export function documentCommonProblems(document: OpenAPIObject): void {
       ]);
       // Fastify reads the body of every method but GET and HEAD: a DELETE takes none, but one sent is read too.
       if (operation.requestBody || method === 'delete') {
-        addProblemResponse(responses, 400, 'The body is not JSON, or is empty', [
+        addProblemResponse(responses, 400, 'The body is not JSON, is empty, is not UTF-8, or nests too deep', [
           problemExample(
             plainProblem(400, "Body is not valid JSON but content-type is set to 'application/json'", {
               code: frameworkErrorCode(400, 'FST_ERR_CTP_INVALID_JSON_BODY'),
@@ -92,6 +94,8 @@ export function documentCommonProblems(document: OpenAPIObject): void {
             }),
             path,
           ),
+          problemExample(malformedUtf8(), path),
+          problemExample(jsonTooDeep(), path),
         ]);
         addProblemResponse(responses, 413, 'The body is larger than BODY_LIMIT_BYTES', [
           problemExample(

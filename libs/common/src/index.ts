@@ -14,6 +14,7 @@ export * from './dto/query-transforms';
 export * from './dto/optional';
 export * from './errors/database-unavailable';
 export * from './http/request-deadline';
+export * from './http/json-body';
 export * from './http/send-problem';
 export * from './http/security-headers';
 export * from './lifecycle/lifecycle';
