@@ -298,6 +298,34 @@ describe('run lists clamp a limit above 1000', () => {
   });
 });
 
+describe('edited cursors are a 400, never a database error', () => {
+  let t: TestApp;
+  const cursor = (...values: unknown[]) => Buffer.from(JSON.stringify([1, ...values])).toString('base64url');
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    await registerCapsule(t, { slug: 'edited' });
+  });
+  afterAll(() => t.close());
+
+  it.each([
+    ['a run cursor in year +010000', () => `/api/capsules/runs?cursor=${cursor('+010000-01-01T00:00:00.000Z', 5)}`],
+    ['a run cursor with a NUL', () => `/api/capsules/runs?cursor=${cursor('2026-01-01T00:00:00.000Z\u0000', 5)}`],
+    ['a capsule cursor with a NUL', () => `/api/capsules?cursor=${cursor('dawn\u0000')}`],
+    ['a version cursor of 2^31', () => `/api/capsules/edited/versions?cursor=${cursor(2 ** 31)}`],
+  ])('%s', async (_, url) => {
+    const res = await t.http().get(url()).expect(400);
+    expect(res.body).toMatchObject({ status: 400, code: 'INVALID_CURSOR' });
+  });
+
+  it('a run cursor with an id of 2^31 is a valid position (ids are bigint)', async () => {
+    await t
+      .http()
+      .get(`/api/capsules/runs?cursor=${cursor('2026-01-01T00:00:00.000Z', 2 ** 31)}`)
+      .expect(200);
+  });
+});
+
 describe('run pages are bounded in bytes as well as rows', () => {
   let t: TestApp;
 

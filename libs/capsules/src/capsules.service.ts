@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import {
   Clock,
   decodeCursor,
+  readIntPosition,
+  readStringPosition,
   encodeCursor,
   type Page,
   type PageQueryDto,
@@ -11,6 +13,7 @@ import {
 import type { CapsuleEntity } from './capsule.entity';
 import { CapsuleNotFoundError, CapsuleNotScheduledError } from './capsule.errors';
 import { CapsulesRepository, type VersionRow } from './capsules.repository';
+import { SLUG_PATTERN } from './dto/capsule-validators';
 import { CAPSULE_PAGE, type ListCapsulesQueryDto } from './dto/list-capsules-query.dto';
 import type { PatchCapsuleDto, UpsertCapsuleDto } from './dto/upsert-capsule.dto';
 import { CronSchedule, formatLocal } from './schedule/cron';
@@ -91,11 +94,7 @@ export class CapsulesService {
 
   async list(query: ListCapsulesQueryDto): Promise<Page<CapsuleEntity>> {
     const limit = pageSize(query.limit, CAPSULE_PAGE.default, CAPSULE_PAGE.max);
-    const afterSlug = query.cursor
-      ? decodeCursor(query.cursor, (values) =>
-          values.length === 1 && typeof values[0] === 'string' ? values[0] : undefined,
-        )
-      : undefined;
+    const afterSlug = query.cursor ? decodeCursor(query.cursor, readStringPosition(SLUG_PATTERN)) : undefined;
     const { rows, cut } = await this.capsules.list(
       { kind: query.kind, mode: query.mode, status: query.status, afterSlug },
       limit,
@@ -108,13 +107,7 @@ export class CapsulesService {
   async versions(slug: string, query: PageQueryDto): Promise<Page<VersionRow>> {
     const capsule = await this.get(slug);
     const limit = pageSize(query.limit, VERSION_PAGE.default, VERSION_PAGE.max);
-    const before = query.cursor
-      ? decodeCursor(query.cursor, (values) =>
-          values.length === 1 && Number.isSafeInteger(values[0]) && (values[0] as number) > 0
-            ? (values[0] as number)
-            : undefined,
-        )
-      : undefined;
+    const before = query.cursor ? decodeCursor(query.cursor, readIntPosition) : undefined;
     const { rows, cut } = await this.capsules.versions(capsule.id, before, limit);
     const items = rows.slice(0, limit);
     return {

@@ -43,13 +43,37 @@ export interface TimeIdPosition {
   id: number;
 }
 
+/** An instant as the columns hold it: years 0001-9999 (no `+010000`), milliseconds, UTC. */
+const CURSOR_INSTANT = /^(?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * Cursors are not signed, so every value read from one is range-checked: an
+ * edited cursor (an instant out of range, a NUL, an id past the column's type)
+ * is a 400, never a database error.
+ */
 export function readTimeIdPosition(values: unknown[]): TimeIdPosition | undefined {
   if (values.length !== 2) return undefined;
   const [at, id] = values;
-  if (typeof at !== 'string' || typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) return undefined;
+  if (typeof at !== 'string' || !CURSOR_INSTANT.test(at)) return undefined;
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) return undefined;
   const instant = new Date(at);
   if (Number.isNaN(instant.getTime()) || instant.toISOString() !== at) return undefined;
   return { at, id };
+}
+
+/** A position that is a positive 32-bit integer (an `integer` column, e.g. a revision). */
+export function readIntPosition(values: unknown[]): number | undefined {
+  if (values.length !== 1) return undefined;
+  const [value] = values;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 2_147_483_647
+    ? value
+    : undefined;
+}
+
+/** A position that is a string matching `pattern` (e.g. a slug's own rule). */
+export function readStringPosition(pattern: RegExp): (values: unknown[]) => string | undefined {
+  return (values) =>
+    values.length === 1 && typeof values[0] === 'string' && pattern.test(values[0]) ? values[0] : undefined;
 }
 
 /** Value of an RFC 8288 Link header to the next page (a relative reference). */
