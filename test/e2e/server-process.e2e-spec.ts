@@ -311,6 +311,22 @@ describe('the server process', () => {
     }
   });
 
+  it.each(['false', 'true'])(
+    'the database down at boot (MIGRATE_ON_BOOT=%s): JSON lines only, one that says why, exit 1',
+    async (migrate) => {
+      const closed = `postgres://capsules:secret@127.0.0.1:${await freePort()}/capsules`;
+      // NODE_ENV=test: the pool's connection is tried once (production retries 10 times, 2 s apart).
+      await withServer({ DATABASE_URL: closed, MIGRATE_ON_BOOT: migrate, NODE_ENV: 'test' }, async (server) => {
+        expect(await server.exited).toBe(1);
+        for (const line of server.lines) expect(line).toHaveProperty('severity');
+        const failed = server.lines.find((l) => String(l.message).startsWith('startup failed: the database'));
+        expect(failed).toMatchObject({ severity: 'ERROR' });
+        expect(String(failed!.message)).toMatch(/\(ECONNREFUSED\)\. Check DATABASE_URL/);
+        expect(JSON.stringify(server.lines)).not.toMatch(/secret|\bat .+:\d+:\d+|stack/);
+      });
+    },
+  );
+
   it('refuses to start in production without API keys (exit 2, says why)', async () => {
     const server = await startServer({ DATABASE_URL: db.url, NODE_ENV: 'production', HOST: '0.0.0.0' });
     expect(await server.exited).toBe(2);

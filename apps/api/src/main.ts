@@ -3,7 +3,17 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { ApiKeysService, authStartupVerdict } from '@app/auth';
-import { type AppConfig, ConfigError, createLogger, Lifecycle, loadConfig, STUCK_CLOSE_GRACE_MS } from '@app/common';
+import {
+  type AppConfig,
+  bootLogger,
+  ConfigError,
+  createLogger,
+  isDatabaseUnavailable,
+  Lifecycle,
+  loadConfig,
+  sqlState,
+  STUCK_CLOSE_GRACE_MS,
+} from '@app/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EmbeddedPostgresError, locateDatabase, runMigrations, type DatabaseLocation } from '@app/database';
 import { AppModule } from './app.module';
@@ -89,7 +99,9 @@ async function bootstrap(): Promise<void> {
     app = await NestFactory.create<NestFastifyApplication>(
       AppModule.forRoot({ config, databaseUrl: database.url, logger }),
       createHttpAdapter(config, logger),
-      { bufferLogs: true },
+      // Errors reach the catch below (Nest would exit on its own); until configureApp hands Nest
+      // the app's logger, its warnings and errors are pino lines.
+      { logger: bootLogger(logger), abortOnError: false },
     );
     configureApp(app, config);
     const verdict = authStartupVerdict(config, await app.get(ApiKeysService).countDatabaseKeys());
@@ -101,6 +113,7 @@ async function bootstrap(): Promise<void> {
     // The embedded server's failures are one line with the reason and what to do: no stack trace, and
     // no context binding (LOG_FORMAT=pretty would print it on a second line).
     if (error instanceof EmbeddedPostgresError) logger.error(error.message);
+    else if (isDatabaseUnavailable(error)) logger.error(startupDatabaseMessage(error));
     else log.error({ err: error }, 'startup failed');
     await stop('startup failed', 1);
   }
@@ -146,3 +159,26 @@ async function drainAndClose(
 }
 
 void bootstrap();
+
+/**
+ * One line for a boot that found no database to work with: what happened (the driver's code, never
+ * its text: it may hold addresses) and what to do.
+ */
+function startupDatabaseMessage(error: unknown): string {
+  const code = sqlState(error) ?? networkCode(error) ?? 'no answer';
+  return (
+    `startup failed: the database is unavailable (${code}). Check DATABASE_URL and that PostgreSQL is ` +
+    'running and accepts this role; the process exits so its supervisor can start it again.'
+  );
+}
+
+function networkCode(error: unknown, depth = 0): string | undefined {
+  if (typeof error !== 'object' || error === null || depth > 3) return undefined;
+  const e = error as { code?: unknown; driverError?: unknown; cause?: unknown; errors?: unknown[] };
+  if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) return e.code;
+  for (const inner of [e.driverError, e.cause, ...(Array.isArray(e.errors) ? e.errors : [])]) {
+    const found = networkCode(inner, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}

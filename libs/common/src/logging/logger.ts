@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import type { LoggerService } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
 
 /** pino levels → Cloud Logging severities (https://cloud.google.com/logging/docs/structured-logging). */
@@ -56,4 +57,25 @@ function loadPretty(): PrettyFactory | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Nest's own logger until the app's (nestjs-pino) takes over in configureApp:
+ * warnings and errors as pino lines (JSON, or pretty), without the stack traces
+ * Nest passes along, and nothing of the module-loading chatter. A retry is a
+ * warning; Nest's report of the error that ends the boot is left to the boot's
+ * own one-line reason. Without it, a boot that failed before configureApp (the
+ * database down) printed 44 coloured console lines.
+ */
+export function bootLogger(logger: Logger): LoggerService {
+  const line =
+    (level: 'warn' | 'error') =>
+    (message: unknown, ...rest: unknown[]) => {
+      const last = rest[rest.length - 1];
+      const context = typeof last === 'string' ? last : undefined;
+      if (context === 'ExceptionHandler') return;
+      const text = String(message);
+      logger[level === 'error' && /retrying/i.test(text) ? 'warn' : level]({ context }, text);
+    };
+  return { log: () => undefined, warn: line('warn'), error: line('error'), fatal: line('error') };
 }
