@@ -130,7 +130,7 @@ export function powerShell7(port: number): OldClient {
  * One request on a new connection, answer read to its end (Content-Length or
  * chunked), then the connection is closed, as these clients do between calls.
  */
-function exchange(port: number, head: string, body?: Buffer, options: { waitForContinue?: boolean } = {}) {
+export function exchange(port: number, head: string, body?: Buffer, options: { waitForContinue?: boolean } = {}) {
   return new Promise<RawAnswer>((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     let received = Buffer.alloc(0);

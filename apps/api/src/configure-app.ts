@@ -10,6 +10,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { API_KEY_HEADER_SCHEME, BEARER_SCHEME } from '@app/auth';
 import {
   type AppConfig,
+  BadRequestError,
   checkedJsonText,
   domainProblem,
   Lifecycle,
@@ -72,8 +73,12 @@ export function createHttpAdapter(config: AppConfig, logger: PinoLogger): Fastif
     // One line per request comes from the onResponse hook in configureApp (with the route template).
     logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
     trustProxy: trustedProxies(config.trustProxy),
-    // Slugs are up to 120 characters; the router's default (100) answered a valid slug 414.
-    routerOptions: { maxParamLength: 500 },
+    // Slugs are up to 120 characters; the router's default (100) answered a valid slug 414. A
+    // trailing slash names the same resource (`GET /api/capsules/` answered a 405 allowing GET).
+    routerOptions: { maxParamLength: 500, ignoreTrailingSlash: true },
+    // A request without Host reaches the app, which answers it a 400 problem with the usual
+    // headers (Node's own answer was a bare 400 without any).
+    http: { requireHostHeader: false },
     // The router rejects a malformed URL (400) or an over-long parameter (414) before any hook or
     // Nest filter runs: answer those as problem+json with the request id, like every other error.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
@@ -165,8 +170,29 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): Op
     void reply.header('x-request-id', request.id).headers(SECURITY_HEADERS);
     // The listener is closed (SIGTERM): a request on a kept-alive connection is refused, not started.
     if (lifecycle.closing) return sendProblem(request, reply, domainProblem(new ShuttingDownError(), reply));
+    // HTTP/1.1 requires Host (RFC 9112 §3.2).
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      return sendProblem(
+        request,
+        reply,
+        domainProblem(
+          new BadRequestError('The request has no Host header (HTTP/1.1 requires one)', 'MISSING_HOST'),
+          reply,
+        ),
+      );
+    }
     request.deadline = deadlines.start(request, reply);
     done();
+  });
+  // Answers the CORS plugin sends from its own earlier hook (preflights, and a bare OPTIONS: the
+  // methods of the path in `Allow`) get the request id and helmet's headers like every other.
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    if (!reply.hasHeader('x-request-id')) void reply.header('x-request-id', request.id).headers(SECURITY_HEADERS);
+    if (request.method === 'OPTIONS' && !request.headers['access-control-request-method']) {
+      const allowed = routes.allowedMethods(request.url.split('?')[0]);
+      if (allowed.length > 0) void reply.header('allow', [...allowed, 'OPTIONS'].join(', '));
+    }
+    done(null, payload);
   });
   const metrics = app.get(MetricsService);
   // One log line and one metrics observation per answered request, labelled by route template.
@@ -198,6 +224,8 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): Op
     allowedHeaders: ['Content-Type', 'Authorization', 'X-API-Key', 'X-Request-Id', 'Idempotency-Key'],
     exposedHeaders: ['Link', 'Location', 'X-Request-Id', 'Retry-After'],
     maxAge: 600,
+    // A bare OPTIONS (no preflight headers) is a 204 with `Allow`, not the plugin's text/plain 400.
+    strictPreflight: false,
   });
   return setupOpenApi(app);
 }
