@@ -151,6 +151,10 @@ describe('POST /api/capsules/run and GET /api/capsules/runs', () => {
       ['a relative artifact URI', { ...ok, artifact_uri: 'bucket/file' }, ['artifact_uri']],
       ['a checksum with a control character', { ...ok, checksum: 'sha256:\tabc' }, ['checksum']],
       ['a non-ISO started_at', { ...ok, started_at: 'yesterday' }, ['started_at']],
+      ['a week-date started_at (ISO-8601, not RFC 3339)', { ...ok, started_at: '2026-W49' }, ['started_at']],
+      ['an ordinal-date started_at', { ...ok, started_at: '2026-336' }, ['started_at']],
+      ['a basic-format completed_at', { ...ok, completed_at: '20261202T000000Z' }, ['completed_at']],
+      ['February 30', { ...ok, started_at: '2026-02-30T00:00:00Z' }, ['started_at']],
       [
         'completed before started',
         { ...ok, started_at: '2026-11-01T06:00:00Z', completed_at: '2026-11-01T05:00:00Z' },
@@ -256,6 +260,8 @@ describe('POST /api/capsules/run and GET /api/capsules/runs', () => {
       ['limit=0', 'limit=0', 422],
       ['an unknown status', 'status=done', 422],
       ['a non-ISO started_after', 'started_after=last-week', 422],
+      ['a week-date started_after', 'started_after=2026-W49', 422],
+      ['a basic-format started_before', 'started_before=20261202T000000Z', 422],
     ])('rejects %s', async (_label, query, status) => {
       const res = await t.http().get(`/api/capsules/runs?${query}`).expect(status);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);

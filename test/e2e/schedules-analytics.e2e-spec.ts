@@ -41,6 +41,12 @@ describe('schedules and analytics beyond the original', () => {
       expect(res.body[0]).toEqual({ at: '2026-11-25T07:30:00.000Z', local: '2026-11-25T02:30:00-05:00' });
     });
 
+    it('computes fire times in years 1-99 as themselves (not 1900 + year)', async () => {
+      const res = await t.http().get('/api/capsules/ny-0230/schedule?after=0050-06-01T00:00:00Z&count=1').expect(200);
+      expect(res.body).toHaveLength(1);
+      expect(res.body[0].at).toMatch(/^0050-06-01T/);
+    });
+
     it('a capsule without schedule is a 409 problem', async () => {
       const res = await t.http().get('/api/capsules/unscheduled/schedule').expect(409);
       expect(res.body).toMatchObject({ status: 409, code: 'CAPSULE_NOT_SCHEDULED', detail: expect.any(String) });
@@ -55,6 +61,8 @@ describe('schedules and analytics beyond the original', () => {
       ['count=101', 'count'],
       ['count=two', 'count'],
       ['after=tomorrow', 'after'],
+      ['after=2026-W49', 'after'],
+      ['after=2026-336', 'after'],
     ])('rejects %s with 422', async (query, field) => {
       const res = await t.http().get(`/api/capsules/ny-0230/schedule?${query}`).expect(422);
       expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual([field]);

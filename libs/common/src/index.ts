@@ -20,3 +20,4 @@ export * from './http/security-headers';
 export * from './lifecycle/lifecycle';
 export * from './logging/logger';
 export type {} from './http/fastify-request';
+export * from './time/instant';

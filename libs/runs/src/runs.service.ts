@@ -11,6 +11,7 @@ import {
   pageSize,
   readTimeIdPosition,
   RequestValidationError,
+  toInstant,
 } from '@app/common';
 import type { ArtifactsQueryDto } from './dto/artifact.dto';
 import type { FinishRunDto } from './dto/finish-run.dto';
@@ -46,8 +47,8 @@ export class RunsService {
   async record(input: RecordRunDto, idempotencyKey?: string): Promise<RecordedRun> {
     const runKey = this.runKey(input.run_key, idempotencyKey);
     const status = input.status ?? 'success';
-    const startedAt = input.started_at ? new Date(input.started_at) : null;
-    const completedAt = input.completed_at ? new Date(input.completed_at) : null;
+    const startedAt = input.started_at ? toInstant(input.started_at) : null;
+    const completedAt = input.completed_at ? toInstant(input.completed_at) : null;
     this.checkInstants(status, startedAt, completedAt);
     const requestHash = runKey ? fingerprint(input, status, startedAt, completedAt) : null;
     const run = await this.runs.insert({
@@ -87,7 +88,7 @@ export class RunsService {
    * rejects another one (409).
    */
   async finish(id: string, input: FinishRunDto): Promise<RunRow> {
-    const completedAt = input.completed_at ? new Date(input.completed_at) : undefined;
+    const completedAt = input.completed_at ? toInstant(input.completed_at) : undefined;
     const errors = this.futureInstants({ completed_at: completedAt });
     if (completedAt && (input.status === undefined || input.status === 'running')) {
       errors.push({

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsInt, IsOptional, Max, Min } from 'class-validator';
-import { AsInstant } from '@app/common';
+import { AsInstant, INSTANT_FORMS, INSTANT_DOC } from '@app/common';
 
 export class ScheduleQueryDto {
   // No `example`s on query parameters: Swagger UI's "Try it out" would send them.
@@ -15,11 +15,11 @@ export class ScheduleQueryDto {
 
   @ApiPropertyOptional({
     format: 'date-time',
-    description: 'Fire times strictly after this instant, e.g. `2025-03-08T12:00:00Z` (default: now)',
+    description: `Fire times strictly after this instant, e.g. \`2025-03-08T12:00:00Z\` (default: now). ${INSTANT_DOC}`,
   })
   @IsOptional()
   @AsInstant()
-  @IsDate({ message: 'after must be an ISO-8601 instant' })
+  @IsDate({ message: `after must be ${INSTANT_FORMS}` })
   after?: Date;
 }
 

@@ -230,6 +230,14 @@ describe('CronSchedule', () => {
   describe('next', () => {
     const hourly = CronSchedule.parse('0 * * * *');
 
+    it('fires in years 1-99 as themselves, not 1900 + year', () => {
+      expect(fires('0 12 * * *', '0050-06-01T00:00:00Z', 'UTC', 2)).toEqual([
+        '0050-06-01T12:00:00.000Z',
+        '0050-06-02T12:00:00.000Z',
+      ]);
+      expect(fires('0 0 29 2 *', '0001-01-01T00:00:00Z', 'UTC', 1)).toEqual(['0004-02-29T00:00:00.000Z']);
+    });
+
     it('is strictly after `after`, even when `after` is a fire time', () => {
       expect(hourly.next(new Date('2025-01-01T06:00:00.000Z'), 'UTC')).toEqual(new Date('2025-01-01T07:00:00.000Z'));
     });

@@ -135,7 +135,15 @@ function nextAllowed(table: Int8Array, value: number): number {
 }
 
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return new Date(utcWall(year, month, 0)).getUTCDate();
+}
+
+/** Date.UTC without its two-digit-year rule (`Date.UTC(50, …)` is 1950): years 1-99 stay themselves. */
+function utcWall(year: number, monthIndex: number, day: number, hour = 0, minute = 0): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, monthIndex, day);
+  date.setUTCHours(hour, minute, 0, 0);
+  return date.getTime();
 }
 
 function splitFields(expression: string): string[] {
@@ -323,7 +331,7 @@ export class CronSchedule {
         [hour, minute] = [hour + 1, 0];
         continue;
       }
-      const wall = Date.UTC(year, month - 1, day, hour, nextMinute);
+      const wall = utcWall(year, month - 1, day, hour, nextMinute);
       return wall <= limit ? wall : null;
     }
     return null;
@@ -332,7 +340,7 @@ export class CronSchedule {
   /** The first day >= `day` of the month that matches the day fields, or -1. */
   private nextDay(year: number, month: number, day: number): number {
     const lastDay = daysInMonth(year, month);
-    let weekday = new Date(Date.UTC(year, month - 1, day)).getUTCDay();
+    let weekday = new Date(utcWall(year, month - 1, day)).getUTCDay();
     for (let candidate = day; candidate <= lastDay; candidate++) {
       const dom = this.daysOfMonth[candidate];
       const dow = this.daysOfWeek[weekday];

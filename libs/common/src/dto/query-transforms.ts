@@ -1,4 +1,5 @@
 import { Transform } from 'class-transformer';
+import { parseInstant } from '../time/instant';
 
 type Raw = { obj: Record<string, unknown>; key: string };
 
@@ -13,12 +14,10 @@ export const AsArray = () =>
     return (Array.isArray(raw) ? (raw as unknown[]) : [raw]).filter((v) => v !== '');
   });
 
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?$/;
-
-/** A strict ISO-8601 date or instant as a Date; anything else becomes an Invalid Date for IsDate to reject. */
+/** An instant `parseInstant` accepts, as a Date; anything else becomes an Invalid Date for IsDate to reject. */
 export const AsInstant = () =>
   Transform(({ obj, key }: Raw) => {
     const raw = obj[key];
     if (raw === '' || raw === undefined) return undefined;
-    return typeof raw === 'string' && ISO_INSTANT.test(raw) ? new Date(raw) : new Date(NaN);
+    return (typeof raw === 'string' ? parseInstant(raw) : undefined) ?? new Date(NaN);
   });

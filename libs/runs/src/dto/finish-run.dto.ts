@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsISO8601, IsString, Max, MaxLength, Min } from 'class-validator';
-import { OptionalNotNull } from '@app/common';
+import { IsIn, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import { OptionalNotNull, IsInstant, INSTANT_DOC } from '@app/common';
 import { RUN_STATUSES, type RunStatus } from '../run.entity';
 import { CHECKSUM_DESCRIPTION, CHECKSUM_MAX_LENGTH, IsArtifactUri, IsChecksum } from './run-validators';
 
@@ -17,10 +17,10 @@ export class FinishRunDto {
   @ApiPropertyOptional({
     example: '2026-11-24T06:00:12.500Z',
     format: 'date-time',
-    description: 'When the run finished; left out of a finishing PATCH: now',
+    description: `When the run finished; left out of a finishing PATCH: now. ${INSTANT_DOC}`,
   })
   @OptionalNotNull()
-  @IsISO8601({ strict: true }, { message: 'completed_at must be an ISO-8601 instant' })
+  @IsInstant()
   completed_at?: string;
 
   @ApiPropertyOptional({ example: 0 })

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDate, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
-import { AsArray, AsInstant, EmptyAsUndefined, PageQueryDto } from '@app/common';
+import { AsArray, AsInstant, EmptyAsUndefined, PageQueryDto, INSTANT_FORMS, INSTANT_DOC } from '@app/common';
 import { RUN_STATUSES, type RunStatus } from '../run.entity';
 
 export const RUN_PAGE = { default: 100, max: 1000 };
@@ -44,19 +44,19 @@ export class ListRunsQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional({
     format: 'date-time',
-    description: 'Runs started at or after this instant, e.g. `2026-11-01T00:00:00Z`',
+    description: `Runs started at or after this instant, e.g. \`2026-11-01T00:00:00Z\`. ${INSTANT_DOC}`,
   })
   @IsOptional()
   @AsInstant()
-  @IsDate({ message: 'started_after must be an ISO-8601 instant' })
+  @IsDate({ message: `started_after must be ${INSTANT_FORMS}` })
   started_after?: Date;
 
   @ApiPropertyOptional({
     format: 'date-time',
-    description: 'Runs started before this instant, e.g. `2026-12-01T00:00:00Z`',
+    description: `Runs started before this instant, e.g. \`2026-12-01T00:00:00Z\`. ${INSTANT_DOC}`,
   })
   @IsOptional()
   @AsInstant()
-  @IsDate({ message: 'started_before must be an ISO-8601 instant' })
+  @IsDate({ message: `started_before must be ${INSTANT_FORMS}` })
   started_before?: Date;
 }

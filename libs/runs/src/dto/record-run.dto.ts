@@ -1,5 +1,6 @@
+import { IsInstant, INSTANT_DOC } from '@app/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { RUN_STATUSES, type RunStatus } from '../run.entity';
 import { CHECKSUM_DESCRIPTION, CHECKSUM_MAX_LENGTH, IsArtifactUri, IsChecksum, IsRunKey } from './run-validators';
 
@@ -47,9 +48,13 @@ export class RecordRunDto {
   @IsChecksum()
   checksum?: string;
 
-  @ApiPropertyOptional({ example: '2026-11-24T06:00:00.000Z', format: 'date-time', description: 'Default: now' })
+  @ApiPropertyOptional({
+    example: '2026-11-24T06:00:00.000Z',
+    format: 'date-time',
+    description: `Default: now. ${INSTANT_DOC}`,
+  })
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'started_at must be an ISO-8601 instant' })
+  @IsInstant()
   started_at?: string;
 
   @ApiPropertyOptional({
@@ -57,11 +62,11 @@ export class RecordRunDto {
     nullable: true,
     example: '2026-11-24T06:00:12.500Z',
     format: 'date-time',
-    description: 'For finished runs; default: now. Must not be before started_at; must be absent for running runs.',
+    description: `For finished runs; default: now. Must not be before started_at; must be absent for running runs. ${INSTANT_DOC}`,
   })
   @IsOptional()
   @ValidateIf((_, value) => value !== null)
-  @IsISO8601({ strict: true }, { message: 'completed_at must be an ISO-8601 instant' })
+  @IsInstant()
   completed_at?: string | null;
 
   @ApiPropertyOptional({ example: 0, minimum: -2147483648, maximum: 2147483647 })
