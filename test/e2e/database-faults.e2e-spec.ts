@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { ApiKeysService, generateApiKey } from '@app/auth';
+import { FixedClock, hashApiKey } from '@app/common';
 import type { Response } from 'supertest';
 import { type AppOnUrl, createAppOnUrl } from '../support/app-on-url';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -122,6 +124,43 @@ describe('database faults', () => {
     await expectNotReady(/unreachable/);
 
     await admin.query(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
+    await expectHealed();
+  });
+
+  it('/metrics stays readable during an outage with a key from the environment or a known database key', async () => {
+    const url = new URL(db.url);
+    url.username = role;
+    url.password = password;
+    const clock = new FixedClock(new Date());
+    const envKey = `metrics-env-${randomBytes(16).toString('hex')}`;
+    const scraper = await createAppOnUrl(url.toString(), {
+      clock,
+      config: {
+        dbPoolSize: 2,
+        dbConnectionTimeoutMs: 2_000,
+        metricsPublic: false,
+        apiKeys: [{ name: 'prometheus-env', scope: 'read', hash: hashApiKey(envKey) }],
+      },
+    });
+    try {
+      const { key: databaseKey } = await scraper.app.get(ApiKeysService).create('prometheus', 'read');
+      await scraper.http().get('/metrics').set('X-API-Key', databaseKey).expect(200);
+
+      await admin.query(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS false`);
+      await dropAppSessions();
+      clock.set(new Date(clock.now().getTime() + 60_000)); // the key cache has expired
+      for (const key of [databaseKey, envKey]) {
+        const res = await scraper.http().get('/metrics').set('X-API-Key', key).expect(200);
+        expect(res.text).toContain('capsules_http_requests_total');
+        expect(res.text).not.toMatch(/^capsules_runs\{/m); // the database's series are left out
+      }
+      // A key never seen cannot be checked while the database is away.
+      const unknown = await scraper.http().get('/metrics').set('X-API-Key', generateApiKey().key);
+      expectUnavailableProblem(unknown);
+    } finally {
+      await admin.query(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
+      await scraper.close();
+    }
     await expectHealed();
   });
 

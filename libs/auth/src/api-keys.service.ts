@@ -10,6 +10,7 @@ import {
   Clock,
   hashApiKey,
   RequestValidationError,
+  isDatabaseUnavailable,
 } from '@app/common';
 import { databaseKeyId, generateApiKey } from './api-key-format';
 import { ApiKeysRepository } from './api-keys.repository';
@@ -152,7 +153,15 @@ export class ApiKeysService {
       read = this.readRow(id, now).finally(() => this.reading.delete(id));
       this.reading.set(id, read);
     }
-    return read;
+    if (!hit?.value) return read;
+    // A key this replica knew as good stays good while the database cannot be asked (an outage),
+    // so /metrics and the probes' callers keep working; it is read again once the database answers.
+    try {
+      return await read;
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) return hit.value;
+      throw error;
+    }
   }
 
   private async readRow(id: string, now: number): Promise<KeyRow | null> {
