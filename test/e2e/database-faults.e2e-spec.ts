@@ -10,6 +10,9 @@ import { until } from '../support/until';
 /** Words of the driver or the server that must never reach a client. */
 const INTERNALS = /read-only|password|authentication|accepting|\bpg\b|postgres|SQL|stack|\bat .+:\d+:\d+/i;
 
+// Each test waits for sessions to end and for the app to heal: seconds under a loaded CI.
+jest.setTimeout(30_000);
+
 /**
  * Database faults a failover, a credential rotation or maintenance cause, each
  * made for real on this file's own database and role (the shared test server
