@@ -9,17 +9,18 @@ const ARTIFACT_URI = new RegExp(`^(${ARTIFACT_SCHEMES.join('|')}):\\/\\/[^\\s\\u
 export const CHECKSUM_MAX_LENGTH = 200;
 
 /**
- * Any text without control characters (C0, DEL, C1, NUL included) or lone
- * surrogates, stored and returned exactly as sent: the old service took any
- * string, and its clients send `sha256:abc123...` and `sha256:` + 7 digits.
+ * Any text up to 200 characters (the empty string too) without control
+ * characters (C0, DEL, C1, NUL included) or lone surrogates, stored and
+ * returned exactly as sent: the old service took any string, and its clients
+ * send `sha256:abc123...` and `sha256:` + 7 digits.
  * `sha256:` and 64 hex digits is the documented form. Lookups fold the case of
  * `algo:hex` values (see migration FoldChecksumLookups), so PowerShell's
  * upper-case Get-FileHash finds what sha256sum recorded.
  */
-const CHECKSUM = /^[^\p{Cc}\p{Cs}]+$/u;
+const CHECKSUM = /^[^\p{Cc}\p{Cs}]*$/u;
 
 export const CHECKSUM_DESCRIPTION =
-  'Any text of 1-200 characters without control characters, stored and returned exactly as sent. ' +
+  'Any text of at most 200 characters without control characters, stored and returned exactly as sent. ' +
   'Documented form: "sha256:" and 64 hex digits. GET /api/artifacts?checksum= finds it (folding the case of hex digests).';
 
 export const IsArtifactUri = () =>
@@ -29,7 +30,7 @@ export const IsArtifactUri = () =>
 
 export const IsChecksum = () =>
   Matches(CHECKSUM, {
-    message: `checksum must be 1-${CHECKSUM_MAX_LENGTH} characters without control characters (documented form: "sha256:" and 64 hex digits)`,
+    message: `checksum must be at most ${CHECKSUM_MAX_LENGTH} characters without control characters (documented form: "sha256:" and 64 hex digits)`,
   });
 
 /** run_key and the Idempotency-Key header: 1-200 printable characters without spaces. */
