@@ -5,10 +5,23 @@ import { budgetedRows, jsonBytesBound, PAGE_BYTE_BUDGET, withByteBudget } from '
 import { CAPSULE_DEFINITION_FIELDS, CapsuleEntity, type CapsuleStatus } from './capsule.entity';
 import type { PatchCapsuleDto, UpsertCapsuleDto } from './dto/upsert-capsule.dto';
 
-/** Upper bound of a capsule's JSON: its text columns and tags, and 500 bytes for the rest (20 tags' quotes included). */
+/**
+ * Upper bound of a capsule's JSON: 500 bytes for keys, numbers, instants and 20 tags' quotes; the
+ * free texts (`title`, `entrypoint`, `version`, tags) may hold control characters (6×), the
+ * validated tokens cannot (kind and mode: letters, digits, space, `._-`; a cron schedule; an IANA
+ * time zone).
+ */
 const CAPSULE_JSON_BOUND = jsonBytesBound(500, [
-  ...['slug', 'title', 'kind', 'mode', 'version', 'status', 'entrypoint', 'schedule', 'timezone'].map((c) => `p.${c}`),
-  "array_to_string(p.tags, '')",
+  ['p.slug', 1],
+  ['p.title', 6],
+  ['p.kind', 1],
+  ['p.mode', 1],
+  ['p.version', 6],
+  ['p.status', 1],
+  ['p.entrypoint', 6],
+  ['p.schedule', 2],
+  ['p.timezone', 1],
+  ["array_to_string(p.tags, '')", 6],
 ]);
 
 /** Fields a registration may leave out: they keep their value on update, take the default on insert. */
@@ -162,7 +175,7 @@ export class CapsulesRepository {
     const page = `SELECT * FROM capsules ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY slug LIMIT ${param(limit + 1)}`;
     const rows = await this.capsules.query<Parameters<typeof budgetedRows<CapsuleEntity>>[0]>(
-      withByteBudget(page, 'slug', CAPSULE_JSON_BOUND, param(PAGE_BYTE_BUDGET)),
+      withByteBudget(page, 'slug', CAPSULE_JSON_BOUND, param(2 * PAGE_BYTE_BUDGET)),
       params,
     );
     return budgetedRows(rows);

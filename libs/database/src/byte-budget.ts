@@ -1,11 +1,13 @@
 /**
  * Most JSON a page of a list may carry (bytes): a page ends early, with its
  * `Link: rel="next"`, rather than grow past it. Rows are counted at an upper
- * bound of their size (see `jsonBytesBound`): a plain run counts ~0.4 KB, so a
- * page of 1000 fits; a run with a 4,000-character message counts ~24 KB (its
- * JSON is that big when the message is all control characters), so such rows
- * come ~40 to a page. Memory per request is bounded by this, not by `limit` ×
- * the largest row.
+ * bound of their size (see `jsonBytesBound`): a run with an artifact and a
+ * checksum counts ~0.8 KB, so a page of 1000 fits; a run with a 4,000-character
+ * message counts ~24 KB (its JSON is that big when the message is all control
+ * characters), so such rows come ~40 to a page. Memory per request is bounded
+ * by this, not by `limit` × the largest row. Capsules (free-text titles and
+ * entrypoints, counted at 6×) get twice the budget, so a default page of 1000
+ * ordinary capsules is never cut.
  */
 export const PAGE_BYTE_BUDGET = 1024 * 1024;
 
@@ -36,14 +38,16 @@ export function withByteBudget(pageSql: string, orderBy: string, rowBytes: strin
 
 /**
  * SQL for an upper bound of a row's JSON size: `fixed` bytes for its keys,
- * numbers and instants, plus 6 bytes for every byte of its `texts` (SQL
- * expressions over `p.<column>`), since a control character becomes `\u0001`
- * in JSON and nothing grows more. Only lengths are read (`octet_length` reads
- * the stored size, no decompression): encoding the rows to measure them cost
- * ~0.7 s for 1000 rows of 24 KB each.
+ * numbers and instants, plus, for each of its `texts` (SQL expressions over
+ * `p.<column>`), its stored bytes times the most one byte can grow in JSON:
+ * 6 where control characters may occur (`\u0001`), 2 where the API refuses
+ * them (only `"` and `\` are escaped: `\"`), 1 for tokens that cannot hold
+ * either (slugs). Only lengths are read (`octet_length` reads the stored size,
+ * no decompression): encoding the rows to measure them cost ~0.7 s for 1000
+ * rows of 24 KB each.
  */
-export function jsonBytesBound(fixed: number, texts: string[]): string {
-  return `${fixed} + 6 * (${texts.map((text) => `coalesce(octet_length(${text}), 0)`).join(' + ')})`;
+export function jsonBytesBound(fixed: number, texts: [expression: string, growth: 1 | 2 | 6][]): string {
+  return `${fixed} + ${texts.map(([text, growth]) => `${growth} * coalesce(octet_length(${text}), 0)`).join(' + ')}`;
 }
 
 /** The rows of a `withByteBudget` query without its bookkeeping, and whether the budget cut it short. */

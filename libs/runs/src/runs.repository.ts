@@ -44,11 +44,18 @@ export interface RunFilter {
 const RUN_COLUMNS = `r.id, r.capsule_id, r.actor, r.status, r.started_at, r.completed_at, r.duration_ms,
   r.artifact_uri, r.checksum, r.exit_code, r.message, r.run_key, r.capsule_revision`;
 
-/** Upper bound of a run's JSON: its text columns, and 400 bytes for the rest (keys, numbers, instants). */
-const RUN_JSON_BOUND = jsonBytesBound(
-  400,
-  ['actor', 'artifact_uri', 'checksum', 'message', 'run_key', 'capsule_slug'].map((column) => `p.${column}`),
-);
+/**
+ * Upper bound of a run's JSON: 400 bytes for keys, numbers and instants; `actor` and `message` may
+ * hold control characters (6×), `artifact_uri`, `checksum` and `run_key` may not (2×).
+ */
+const RUN_JSON_BOUND = jsonBytesBound(400, [
+  ['p.actor', 6],
+  ['p.message', 6],
+  ['p.artifact_uri', 2],
+  ['p.checksum', 2],
+  ['p.run_key', 2],
+  ['p.capsule_slug', 1],
+]);
 
 const INSERT_RUN = `INSERT INTO capsule_runs AS r
     (capsule_id, capsule_revision, actor, status, started_at, completed_at,
