@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthCheckResult } from '@nestjs/terminus';
@@ -18,6 +20,9 @@ import { SERVICE_DESCRIPTION, SERVICE_NAME, SERVICE_VERSION } from '../service-i
 @Public()
 @Controller()
 export class HealthController {
+  /** This process's row in readiness_probe. */
+  private readonly replica = `${hostname().slice(0, 40)}-${randomBytes(6).toString('hex')}`;
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
@@ -72,7 +77,7 @@ export class HealthController {
             .check('database')
             // A write, not `SELECT 1`: a read-only node (standby, default_transaction_read_only) or a
             // full disk answers reads but fails every write, so it must not get traffic.
-            .attempt(() => this.probe(async () => void (await this.dataSource.query(READINESS_WRITE))))
+            .attempt(() => this.probe(async () => void (await this.dataSource.query(READINESS_WRITE, [this.replica]))))
             .withTimeout(2_000),
         () =>
           this.indicators
@@ -109,8 +114,18 @@ export class HealthController {
   }
 }
 
-/** The write readiness makes (migration CreateReadinessProbe): one row, updated in place. */
-const READINESS_WRITE = 'UPDATE readiness_probe SET checked_at = now() WHERE id = 1';
+/**
+ * The write readiness makes (migration CreateReadinessProbe): this replica's row, upserted; rows of
+ * replicas gone for a day are deleted on the way, skipping any a stalled session holds.
+ */
+const READINESS_WRITE = `
+  WITH gone AS (
+    DELETE FROM readiness_probe WHERE replica IN (
+      SELECT replica FROM readiness_probe
+      WHERE checked_at < now() - interval '1 day' AND replica <> $1
+      FOR UPDATE SKIP LOCKED))
+  INSERT INTO readiness_probe (replica, checked_at) VALUES ($1, now())
+  ON CONFLICT (replica) DO UPDATE SET checked_at = excluded.checked_at`;
 
 /** Readiness fails with the names of the migrations still to apply (our own words, safe to show). */
 class PendingMigrationsError extends Error {
