@@ -36,6 +36,7 @@ export class AppModule {
             poolSize: config.dbPoolSize,
             connectionTimeoutMs: config.dbConnectionTimeoutMs,
             statementTimeoutMs: config.dbStatementTimeoutMs,
+            requestTimeoutMs: config.requestTimeoutMs,
           }),
           autoLoadEntities: true,
           logger: new PinoTypeOrmLogger(logger),

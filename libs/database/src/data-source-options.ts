@@ -20,6 +20,11 @@ export interface DatabaseSettings {
   statementTimeoutMs?: number;
   /** How long a statement waits for a lock, in ms; 0 (the default) waits as long as its statement may. */
   lockTimeoutMs?: number;
+  /**
+   * The app's REQUEST_TIMEOUT_MS: a query's client-side deadline (statement timeout + margin) never
+   * outlasts the request that waits for it.
+   */
+  requestTimeoutMs?: number;
   /** `application_name` the server shows in pg_stat_activity. */
   applicationName?: string;
 }
@@ -58,8 +63,15 @@ export function buildDataSourceOptions(settings: DatabaseSettings): DataSourceOp
       keepAliveInitialDelayMillis: 10_000,
       // Every query ends by the statement timeout plus a margin, answered or not: a session that
       // stops answering is destroyed (the pool opens another), never handed to the next request.
-      ...(statementTimeout > 0 ? { Client: clientWithQueryDeadline(statementTimeout + QUERY_DEADLINE_MARGIN_MS) } : {}),
+      ...(statementTimeout > 0 ? { Client: clientWithQueryDeadline(queryDeadline(statementTimeout, settings)) } : {}),
       options: `-c TimeZone=UTC -c statement_timeout=${statementTimeout} -c lock_timeout=${settings.lockTimeoutMs ?? 0}`,
     },
   };
+}
+
+/** Statement timeout + margin, and never past the request timeout (nor before the statement timeout). */
+function queryDeadline(statementTimeout: number, settings: DatabaseSettings): number {
+  const deadline = statementTimeout + QUERY_DEADLINE_MARGIN_MS;
+  if (settings.requestTimeoutMs === undefined) return deadline;
+  return Math.max(statementTimeout, Math.min(deadline, settings.requestTimeoutMs));
 }
