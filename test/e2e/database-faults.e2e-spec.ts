@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
+import { Client, type Pool } from 'pg';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { ApiKeysService, generateApiKey } from '@app/auth';
 import { FixedClock, hashApiKey } from '@app/common';
 import type { Response } from 'supertest';
@@ -55,16 +56,17 @@ describe('database faults', () => {
 
   /**
    * Ends the app's open sessions, so its next query opens a connection under the new conditions:
-   * waits until the server has no session of the role left, and a moment for the pool to see
-   * its connections close (a query on one it has not yet dropped would fail as terminated).
+   * waits until the server has no session of the role left and every app's pool has dropped its
+   * connections (a query on one it has not yet dropped would fail as terminated instead).
    */
-  async function dropAppSessions(): Promise<void> {
+  async function dropAppSessions(...apps: AppOnUrl[]): Promise<void> {
     await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [role]);
     await until(
-      async () => (await admin.query('SELECT 1 FROM pg_stat_activity WHERE usename = $1', [role])).rowCount === 0,
+      async () =>
+        (await admin.query('SELECT 1 FROM pg_stat_activity WHERE usename = $1', [role])).rowCount === 0 &&
+        [t, ...apps].every((app) => pool(app).totalCount === 0),
       'the app sessions to end',
     );
-    await new Promise((resolve) => setTimeout(resolve, 300));
   }
 
   const report = () => t.http().post('/api/capsules/run').send({ capsule_slug: 'fault-a', actor: 'cron' });
@@ -150,7 +152,7 @@ describe('database faults', () => {
       await scraper.http().get('/metrics').set('X-API-Key', databaseKey).expect(200);
 
       await admin.query(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS false`);
-      await dropAppSessions();
+      await dropAppSessions(scraper);
       clock.set(new Date(clock.now().getTime() + 60_000)); // the key cache has expired
       for (const key of [databaseKey, envKey]) {
         const res = await scraper.http().get('/metrics').set('X-API-Key', key).expect(200);
@@ -177,6 +179,11 @@ describe('database faults', () => {
     await expectHealed();
   });
 });
+
+/** The pg pool under an app's DataSource (its open connections: `totalCount`). */
+function pool(app: AppOnUrl): Pool {
+  return (app.dataSource.driver as PostgresDriver).master as Pool;
+}
 
 /** A 503 problem+json with Retry-After whose text names nothing of the driver or the server. */
 function expectUnavailableProblem(res: Response): void {

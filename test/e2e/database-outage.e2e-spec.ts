@@ -344,8 +344,20 @@ describe('database outage', () => {
     it(
       'once thawed, the report is stored exactly once',
       async () => {
+        const wasFrozen = [...frozen];
         thaw();
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        // The thawed sessions read what was sent to them before their clients gave up (possibly the
+        // first attempt's INSERT), then find their sockets closed and end: only then is it decided.
+        await until(
+          async () =>
+            (
+              await stuck.dataSource.query<{ n: number }[]>(
+                'SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1::int[])',
+                [wasFrozen],
+              )
+            )[0].n === 0,
+          'the thawed sessions to end',
+        );
         const rows = await stuck.dataSource.query<{ n: number }[]>(
           'SELECT count(*)::int AS n FROM capsule_runs WHERE run_key = $1',
           [report.run_key],
