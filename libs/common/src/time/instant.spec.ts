@@ -37,6 +37,8 @@ describe('parseInstant', () => {
     ['an offset without a colon', '2026-11-24T06:00:00+0100'],
     ['a space for T', '2026-11-24 06:00:00Z'],
     ['a trailing space', '2026-11-24T06:00:00Z '],
+    ['an offset that makes it year 0', '0001-01-01T00:30:00+01:00'],
+    ['an offset that makes it year 10000', '9999-12-31T23:30:00-01:00'],
     ['words', 'yesterday'],
     ['empty', ''],
   ])('%s (%s) is refused', (_, text) => {

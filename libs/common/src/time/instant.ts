@@ -39,7 +39,10 @@ export function parseInstant(text: string): Date | undefined {
   date.setUTCFullYear(year, month - 1, day);
   if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined; // 2026-02-30
   date.setUTCHours(hour, minute, second, millis);
-  return new Date(date.getTime() - offset);
+  const instant = new Date(date.getTime() - offset);
+  // An offset must not carry 0001-01-01 into year 0 (nor 9999-12-31 into 10000).
+  const utcYear = instant.getUTCFullYear();
+  return utcYear >= 1 && utcYear <= 9999 ? instant : undefined;
 }
 
 /** class-validator: the value is a string `parseInstant` accepts. */
