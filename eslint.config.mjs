@@ -2,6 +2,52 @@ import eslint from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
+/**
+ * Dependencies point one way: apps -> libs; runs -> capsules; features -> auth, database, common;
+ * common and database know no feature. Each lib may import only the libs listed for it, through
+ * their barrels (`@app/<lib>`), never another lib's files or an app's.
+ */
+const LIB_DEPENDENCIES = {
+  common: [],
+  database: [],
+  auth: ['common'],
+  capsules: ['common', 'database', 'auth'],
+  runs: ['common', 'database', 'auth', 'capsules'],
+  analytics: ['common', 'database', 'auth', 'capsules'],
+};
+
+function importBoundaries() {
+  const libs = Object.keys(LIB_DEPENDENCIES);
+  return libs.map((lib) => {
+    const forbidden = libs.filter((other) => other !== lib && !LIB_DEPENDENCIES[lib].includes(other));
+    return {
+      files: [`libs/${lib}/src/**/*.ts`],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              ...(forbidden.length
+                ? [
+                    {
+                      group: forbidden.map((other) => `@app/${other}`),
+                      message: `libs/${lib} may import only ${LIB_DEPENDENCIES[lib].map((d) => `@app/${d}`).join(', ') || 'no other lib'} (docs/architecture.md: dependencies point one way)`,
+                    },
+                  ]
+                : []),
+              { group: ['@app/*/**'], message: 'import a lib through its barrel (@app/<lib>), not its files' },
+              {
+                group: ['**/apps/**', '../../*/src/**', '../../../libs/**'],
+                message: 'a lib imports no app, and other libs only through @app/<lib>',
+              },
+            ],
+          },
+        ],
+      },
+    };
+  });
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.data/', 'coverage/'] },
   eslint.configs.recommended,
@@ -20,6 +66,7 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  ...importBoundaries(),
   {
     files: ['**/*.spec.ts', '**/*.db-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'],
     rules: {

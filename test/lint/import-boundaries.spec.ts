@@ -1,0 +1,38 @@
+import path from 'node:path';
+import { ESLint } from 'eslint';
+
+const root = path.resolve(__dirname, '../..');
+
+/** Lints `code` as if it were the file at `file` (relative to the repository), with the project's config. */
+async function lintAs(file: string, code: string): Promise<string[]> {
+  const eslint = new ESLint({ cwd: root });
+  const [result] = await eslint.lintText(code, { filePath: path.join(root, file) });
+  return result.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+}
+
+/** `npm run lint` enforces the direction of dependencies between libs (eslint.config.mjs). */
+describe('import boundaries', () => {
+  jest.setTimeout(60_000);
+
+  it.each([
+    ['common imports a feature', 'libs/common/src/index.ts', "export { RunsService } from '@app/runs';"],
+    [
+      'capsules imports runs (runs -> capsules only)',
+      'libs/capsules/src/index.ts',
+      "export { RunsService } from '@app/runs';",
+    ],
+    ['database imports a feature', 'libs/database/src/index.ts', "export { CapsulesService } from '@app/capsules';"],
+    [
+      'a lib reaches into the files of another',
+      'libs/runs/src/index.ts',
+      "export * from '@app/capsules/capsules.service';",
+    ],
+    ['a lib imports an app', 'libs/runs/src/index.ts', "export * from '../../../apps/api/src/app.module';"],
+  ])('refuses: %s', async (_, file, code) => {
+    expect(await lintAs(file, code)).toEqual([expect.any(String)]);
+  });
+
+  it('allows an import that runs the right way (runs -> capsules)', async () => {
+    expect(await lintAs('libs/runs/src/index.ts', "export { CapsulesService } from '@app/capsules';")).toEqual([]);
+  });
+});
