@@ -4,3 +4,4 @@ export * from './embedded-postgres';
 export * from './migration-runner';
 export * from './typeorm-logger';
 export * from './byte-budget';
+export * from './schema-snapshot';
