@@ -1,21 +1,11 @@
 import { Client } from 'pg';
-import { FAILED_RUN_STATUSES } from '@app/capsules';
-import { RUN_STATUSES } from '@app/runs';
+import { FAILED_RUN_STATUSES, ROLLUP_COUNTERS, RUN_STATUSES } from '@app/database';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
-/** The rollup counter of each run status (migration CreateRunRollups). */
-const COUNTERS: Record<(typeof RUN_STATUSES)[number], string> = {
-  running: 'running_runs',
-  success: 'successful_runs',
-  error: 'error_runs',
-  timeout: 'timeout_runs',
-  cancelled: 'cancelled_runs',
-};
-
 /**
- * The run-status vocabulary is declared in code (RUN_STATUSES, FAILED_RUN_STATUSES) and in the
- * migrations (a CHECK, the rollup counters, the triggers' failure test): they must agree, so a
- * status added in one place and not the other fails here.
+ * The run-status vocabulary is declared once in code (libs/database/src/ledger-vocabulary.ts) and
+ * spelled again in SQL by the migrations (a CHECK, the rollup counters, the triggers' failure
+ * test): they must agree, so a status added in one place and not the other fails here.
  */
 describe('run-status vocabulary: the code and the database agree', () => {
   let db: TestDatabase;
@@ -44,7 +34,7 @@ describe('run-status vocabulary: the code and the database agree', () => {
       `SELECT column_name FROM information_schema.columns
        WHERE table_name = 'capsule_run_rollups' AND column_name LIKE '%\\_runs' AND column_name <> 'total_runs'`,
     );
-    expect(rows.map((r) => r.column_name).sort()).toEqual(Object.values(COUNTERS).sort());
+    expect(rows.map((r) => r.column_name).sort()).toEqual(Object.values(ROLLUP_COUNTERS).sort());
   });
 
   it('the rollups count a failure exactly where FAILED_RUN_STATUSES says (last_failure_at)', async () => {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { ROLLUP_COUNTERS, type RollupCounter, RUN_STATUSES, type RunStatus } from '@app/database';
 
 /**
  * Histograms travel as comma-separated text: parsing 128-element int[] literals
@@ -17,18 +18,15 @@ function withHistogram<T extends { runtime_histogram: unknown }>(rows: T[]): T[]
 /** Grain of the rollup rows a window or a chart bucket reads. */
 export type RollupGrain = 'hour' | 'day' | 'all';
 
-/** Counts and runtimes of a set of rollup rows. */
-export interface RollupTotals {
+/** Counts and runtimes of a set of rollup rows: a counter per run status (ROLLUP_COUNTERS). */
+export type RollupTotals = Record<RollupCounter, number> & {
   total_runs: number;
-  running_runs: number;
-  successful_runs: number;
-  error_runs: number;
-  timeout_runs: number;
-  cancelled_runs: number;
   runtime_count: number;
   runtime_sum_ms: number;
   runtime_histogram: number[] | null;
-}
+};
+
+const COUNTERS = Object.values(ROLLUP_COUNTERS);
 
 export interface CapsulePerformanceRow extends RollupTotals {
   capsule_slug: string;
@@ -60,11 +58,7 @@ export interface ScheduledRow {
 
 const TOTALS = `
   COALESCE(sum(r.total_runs), 0)::int AS total_runs,
-  COALESCE(sum(r.running_runs), 0)::int AS running_runs,
-  COALESCE(sum(r.successful_runs), 0)::int AS successful_runs,
-  COALESCE(sum(r.error_runs), 0)::int AS error_runs,
-  COALESCE(sum(r.timeout_runs), 0)::int AS timeout_runs,
-  COALESCE(sum(r.cancelled_runs), 0)::int AS cancelled_runs,
+  ${COUNTERS.map((c) => `COALESCE(sum(r.${c}), 0)::int AS ${c},`).join('\n  ')}
   COALESCE(sum(r.runtime_count), 0)::int AS runtime_count,
   COALESCE(sum(r.runtime_sum_ms), 0)::float8 AS runtime_sum_ms,
   array_to_string(int_array_sum(r.runtime_histogram), ',') AS runtime_histogram`;
@@ -113,9 +107,8 @@ export class AnalyticsRepository {
   private performanceAllTime(kind?: string): Promise<CapsulePerformanceRow[]> {
     return this.rows(
       `SELECT c.slug AS capsule_slug, c.title AS capsule_title, c.kind,
-              COALESCE(a.total_runs, 0) AS total_runs, COALESCE(a.running_runs, 0) AS running_runs,
-              COALESCE(a.successful_runs, 0) AS successful_runs, COALESCE(a.error_runs, 0) AS error_runs,
-              COALESCE(a.timeout_runs, 0) AS timeout_runs, COALESCE(a.cancelled_runs, 0) AS cancelled_runs,
+              COALESCE(a.total_runs, 0) AS total_runs,
+              ${COUNTERS.map((c) => `COALESCE(a.${c}, 0) AS ${c}`).join(', ')},
               COALESCE(a.runtime_count, 0) AS runtime_count, COALESCE(a.runtime_sum_ms, 0)::float8 AS runtime_sum_ms,
               array_to_string(a.runtime_histogram, ',') AS runtime_histogram,
               a.last_run_at, a.last_success_at, a.last_failure_at
@@ -143,20 +136,12 @@ export class AnalyticsRepository {
   }
 
   /** Runs in the ledger by status, from the all-time rollups (one row per capsule, never the runs). */
-  async runTotalsByStatus(): Promise<Record<'running' | 'success' | 'error' | 'timeout' | 'cancelled', number>> {
-    const [row] = await this.db.query<Record<string, number>[]>(
-      `SELECT coalesce(sum(running_runs), 0)::float8 AS running, coalesce(sum(successful_runs), 0)::float8 AS success,
-              coalesce(sum(error_runs), 0)::float8 AS error, coalesce(sum(timeout_runs), 0)::float8 AS timeout,
-              coalesce(sum(cancelled_runs), 0)::float8 AS cancelled
+  async runTotalsByStatus(): Promise<Record<RunStatus, number>> {
+    const [row] = await this.db.query<Record<RunStatus, number>[]>(
+      `SELECT ${RUN_STATUSES.map((s) => `coalesce(sum(${ROLLUP_COUNTERS[s]}), 0)::float8 AS ${s}`).join(', ')}
        FROM capsule_run_rollups WHERE grain = 'all'`,
     );
-    return {
-      running: row.running,
-      success: row.success,
-      error: row.error,
-      timeout: row.timeout,
-      cancelled: row.cancelled,
-    };
+    return Object.fromEntries(RUN_STATUSES.map((s) => [s, row[s]])) as Record<RunStatus, number>;
   }
 
   /** Active capsules with a schedule, with what their state needs. */

@@ -8,6 +8,7 @@ import {
   startOfLocalDay,
 } from '@app/capsules';
 import { Clock, RequestValidationError } from '@app/common';
+import { FAILED_RUN_STATUSES, ROLLUP_COUNTERS, type RollupCounter } from '@app/database';
 import {
   AnalyticsRepository,
   type CapsulePerformanceRow,
@@ -48,7 +49,7 @@ export function windowStart(window: AnalyticsWindow, now: Date): { grain: Rollup
 
 /** Counts, success rate and runtimes (exact mean, histogram percentiles) of a rollup total. */
 export function metrics(t: RollupTotals): RunMetricsDto {
-  const failed = t.error_runs + t.timeout_runs;
+  const failed = FAILED_RUN_STATUSES.reduce((n, status) => n + t[ROLLUP_COUNTERS[status]], 0);
   const seconds = (ms: number | null) => (ms === null ? null : Math.round(ms) / 1000);
   return {
     total_runs: t.total_runs,
@@ -94,11 +95,7 @@ export class AnalyticsService {
         const sum = (key: keyof RollupTotals) => rows.reduce((total, r) => total + (r[key] as number), 0);
         const totals: RollupTotals = {
           total_runs: sum('total_runs'),
-          running_runs: sum('running_runs'),
-          successful_runs: sum('successful_runs'),
-          error_runs: sum('error_runs'),
-          timeout_runs: sum('timeout_runs'),
-          cancelled_runs: sum('cancelled_runs'),
+          ...counters((counter) => sum(counter)),
           runtime_count: sum('runtime_count'),
           runtime_sum_ms: sum('runtime_sum_ms'),
           runtime_histogram: mergeHistograms(rows.map((r) => r.runtime_histogram)),
@@ -202,13 +199,14 @@ export class AnalyticsService {
   }
 }
 
+/** One value per rollup counter (a counter per run status). */
+function counters(value: (counter: RollupCounter) => number): Record<RollupCounter, number> {
+  return Object.fromEntries(Object.values(ROLLUP_COUNTERS).map((c) => [c, value(c)])) as Record<RollupCounter, number>;
+}
+
 const EMPTY: RollupTotals = {
   total_runs: 0,
-  running_runs: 0,
-  successful_runs: 0,
-  error_runs: 0,
-  timeout_runs: 0,
-  cancelled_runs: 0,
+  ...counters(() => 0),
   runtime_count: 0,
   runtime_sum_ms: 0,
   runtime_histogram: null,

@@ -5,3 +5,4 @@ export * from './migration-runner';
 export * from './typeorm-logger';
 export * from './byte-budget';
 export * from './schema-snapshot';
+export * from './ledger-vocabulary';

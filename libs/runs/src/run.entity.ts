@@ -1,8 +1,9 @@
 import { Column, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { CapsuleEntity } from '@app/capsules';
+import { RUN_STATUSES, type RunStatus } from '@app/database';
 
-export const RUN_STATUSES = ['running', 'success', 'error', 'timeout', 'cancelled'] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+// The vocabulary is declared once, in libs/database (ledger-vocabulary.ts).
+export { RUN_STATUSES, type RunStatus };
 export type FinalRunStatus = Exclude<RunStatus, 'running'>;
 
 /**

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { isFailedRunStatus } from '@app/database';
 import type { CronSchedule } from './cron';
 
 export const SCHEDULE_STATES = ['new', 'up', 'late', 'down', 'paused'] as const;
@@ -13,9 +14,6 @@ export const ScheduleStateProperty = () =>
       'new: never ran; up: next due time not reached; late: due but within grace_seconds; down: past grace, ' +
       'latest finished run failed, or a run stuck past max_runtime_seconds; paused: archived',
   });
-
-/** Run outcomes that count as failures. */
-export const FAILED_RUN_STATUSES: readonly string[] = ['error', 'timeout'];
 
 export interface ScheduleStateInput {
   archived: boolean;
@@ -53,7 +51,7 @@ export function scheduleState(input: ScheduleStateInput, now: Date): ScheduleSta
   if (input.lastRunAt === null) return { state: 'new', due: null };
   const due = input.schedule ? input.schedule.next(input.lastRunAt, input.timezone) : null;
   const nowMs = now.getTime();
-  const failed = input.lastFinishedStatus !== null && FAILED_RUN_STATUSES.includes(input.lastFinishedStatus);
+  const failed = isFailedRunStatus(input.lastFinishedStatus);
   const stuck =
     input.maxRuntimeSeconds !== null &&
     input.oldestRunningStartedAt !== null &&
