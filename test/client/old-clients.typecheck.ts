@@ -6,50 +6,21 @@
  */
 import createClient from 'openapi-fetch';
 import type { paths } from '../../.data/client/capsules-api';
+import { DEMO_CAPSULE, SMOKE_CAPSULE, SMOKE_RUN } from '../support/old-client-bodies';
 
 const api = createClient<paths>({ baseUrl: 'http://127.0.0.1:8080', headers: { 'X-API-Key': 'key' } });
 
 /** The Python smoke script: registers a capsule, records a run, reads `detail` on failure. */
 export async function pythonSmokeScript(): Promise<string | undefined> {
-  await api.POST('/api/capsules', {
-    body: {
-      slug: 'test-ceremony',
-      title: 'Test Ceremonial Operation',
-      kind: 'ceremony',
-      mode: 'manual',
-      version: '1.0.0',
-      status: 'active',
-      entrypoint: 'python ceremony_test.py',
-      schedule: '0 9 * * *',
-    },
-  });
-  const { data, error } = await api.POST('/api/capsules/run', {
-    body: {
-      capsule_slug: 'test-ceremony',
-      actor: 'test-user',
-      status: 'success',
-      artifact_uri: 'https://storage.googleapis.com/codex-artifacts/test-ceremony-123.tar.gz',
-      checksum: 'sha256:abc123...',
-    },
-  });
+  await api.POST('/api/capsules', { body: SMOKE_CAPSULE });
+  const { data, error } = await api.POST('/api/capsules/run', { body: SMOKE_RUN });
   const id: number | undefined = data?.id;
   return error ? error.detail : String(id);
 }
 
 /** The PowerShell demo: registers signals-daily, reports a run, formats success_rate itself. */
 export async function powerShellDemo(): Promise<void> {
-  await api.POST('/api/capsules', {
-    body: {
-      slug: 'signals-daily',
-      title: 'Daily Signals Engine',
-      kind: 'engine',
-      mode: 'custodian',
-      entrypoint: 'POST https://codex-signals.run.app/signals/daily',
-      schedule: '0 6 * * *',
-      version: '2.0.0',
-      status: 'active',
-    },
-  });
+  await api.POST('/api/capsules', { body: DEMO_CAPSULE });
   const capsule_slug = 'signals-daily';
   const actor = 'powershell-demo';
   const status = 'success';

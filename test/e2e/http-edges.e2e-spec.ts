@@ -1,6 +1,5 @@
-import type { AddressInfo } from 'node:net';
 import { exchange } from '../support/old-clients';
-import { createTestApp, type TestApp } from '../support/test-app';
+import { createTestApp, listenOnLoopback, type TestApp } from '../support/test-app';
 
 /**
  * Requests at the edges of HTTP, sent as raw bytes on a socket (a test client
@@ -13,8 +12,7 @@ describe('HTTP edges', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    await t.app.listen(0, '127.0.0.1');
-    port = (t.app.getHttpServer().address() as AddressInfo).port;
+    port = await listenOnLoopback(t);
   });
   afterAll(() => t.close());
 

@@ -1,4 +1,3 @@
-import type { AddressInfo } from 'node:net';
 import {
   type OldClient,
   powerShell7,
@@ -8,7 +7,8 @@ import {
   windowsPowerShell,
   windowsPowerShellJson,
 } from '../support/old-clients';
-import { createTestApp, type TestApp } from '../support/test-app';
+import { DEMO_CAPSULE, demoRun, SMOKE_CAPSULE, SMOKE_RUN } from '../support/old-client-bodies';
+import { createTestApp, listenOnLoopback, type TestApp } from '../support/test-app';
 
 /**
  * The old service's clients, unmodified, replayed byte for byte on a real
@@ -26,8 +26,7 @@ describe('old clients, unchanged', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    await t.app.listen(0, '127.0.0.1');
-    port = (t.app.getHttpServer().address() as AddressInfo).port;
+    port = await listenOnLoopback(t);
   });
 
   afterAll(async () => {
@@ -44,19 +43,7 @@ describe('old clients, unchanged', () => {
 
   /** codex_capsules/test_api.py, step by step (BASE_URL = http://localhost:8080/api). */
   async function smokeScript(client: OldClient) {
-    const capsule = await client.post(
-      '/api/capsules',
-      pythonJsonDumps({
-        slug: 'test-ceremony',
-        title: 'Test Ceremonial Operation',
-        kind: 'ceremony',
-        mode: 'manual',
-        version: '1.0.0',
-        status: 'active',
-        entrypoint: 'python ceremony_test.py',
-        schedule: '0 9 * * *',
-      }),
-    );
+    const capsule = await client.post('/api/capsules', pythonJsonDumps(SMOKE_CAPSULE));
     expect([capsule.status, capsule.json<{ slug: string }>().slug]).toEqual([200, 'test-ceremony']);
 
     const capsules = await client.get('/api/capsules');
@@ -65,16 +52,7 @@ describe('old clients, unchanged', () => {
       expect([typeof c.slug, typeof c.title]).toEqual(['string', 'string']);
     }
 
-    const run = await client.post(
-      '/api/capsules/run',
-      pythonJsonDumps({
-        capsule_slug: 'test-ceremony',
-        actor: 'test-user',
-        status: 'success',
-        artifact_uri: 'https://storage.googleapis.com/codex-artifacts/test-ceremony-123.tar.gz',
-        checksum: 'sha256:abc123...',
-      }),
-    );
+    const run = await client.post('/api/capsules/run', pythonJsonDumps(SMOKE_RUN));
     expect(run.status).toBe(200);
     expect(Number.isInteger(run.json<{ id: number }>().id)).toBe(true);
 
@@ -106,19 +84,7 @@ describe('old clients, unchanged', () => {
     expect(health.status).toBe(200);
     expect(health.json()).toMatchObject({ service: 'Codex Capsules', version: expect.any(String) });
 
-    const capsule = await client.post(
-      '/api/capsules',
-      toJson({
-        slug: 'signals-daily',
-        title: 'Daily Signals Engine',
-        kind: 'engine',
-        mode: 'custodian',
-        entrypoint: 'POST https://codex-signals.run.app/signals/daily',
-        schedule: '0 6 * * *',
-        version: '2.0.0',
-        status: 'active',
-      }),
-    );
+    const capsule = await client.post('/api/capsules', toJson(DEMO_CAPSULE));
     expect(capsule.status).toBe(200);
     expect(capsule.json()).toMatchObject({
       slug: 'signals-daily',
@@ -128,16 +94,7 @@ describe('old clients, unchanged', () => {
 
     const day = new Date().toISOString().slice(0, 10).replaceAll('-', '');
     const artifact = `https://storage.googleapis.com/codex-artifacts/signals-daily-${day}.tar.gz`;
-    const run = await client.post(
-      '/api/capsules/run',
-      toJson({
-        capsule_slug: 'signals-daily',
-        actor: 'system-scheduler',
-        status: 'success',
-        artifact_uri: artifact,
-        checksum,
-      }),
-    );
+    const run = await client.post('/api/capsules/run', toJson(demoRun(artifact, checksum)));
     expect(run.status).toBe(200);
     const recorded = run.json<{ id: number; status: string; artifact_uri: string }>();
     expect(Number.isInteger(recorded.id)).toBe(true);

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { createTestDatabase, type TestDatabase } from './test-database';
 import { type AppOnUrl, type AppOnUrlOptions, createAppOnUrl } from './app-on-url';
 
@@ -20,4 +21,10 @@ export async function createTestApp(options: AppOnUrlOptions = {}): Promise<Test
       await db.drop();
     },
   };
+}
+
+/** Makes the app listen on a free loopback port, for tests that write raw bytes to a socket. */
+export async function listenOnLoopback(t: TestApp): Promise<number> {
+  await t.app.listen(0, '127.0.0.1');
+  return (t.app.getHttpServer().address() as AddressInfo).port;
 }
