@@ -17,6 +17,27 @@ const SETTINGS = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'o
 const INTERNALS = /ECONNREFUSED|ECONNRESET|connect|terminat|\bpg\b|postgres|stack|\bat .+:\d+:\d+/i;
 
 /**
+ * Processes stopped with SIGSTOP (a frozen host or frozen sessions). `thaw` continues them in
+ * reverse order (children first, the postmaster last) and is idempotent; it also runs on exit,
+ * should the worker die mid-test, so no cluster stays frozen.
+ */
+class Frozen {
+  private pids: number[] = [];
+
+  readonly thaw = (): void => {
+    for (const pid of [...this.pids].reverse()) signal(pid, 'SIGCONT');
+    this.pids = [];
+    process.removeListener('exit', this.thaw);
+  };
+
+  freeze(pids: number[]): void {
+    this.pids = [...pids];
+    process.once('exit', this.thaw);
+    for (const pid of this.pids) signal(pid, 'SIGSTOP');
+  }
+}
+
+/**
  * The database goes away under a running app and comes back: API calls answer
  * a bounded 503 problem (never a hang, a 500 or driver text), readiness
  * follows the database, liveness does not, and the app recovers without a
@@ -212,27 +233,18 @@ describe('database outage', () => {
    */
   describe('while the database hangs (every server process frozen), and when it resumes', () => {
     let hung: AppOnUrl;
-    let frozen: number[] = [];
-    const thaw = () => {
-      // Children first, the postmaster last; a process may have ended meanwhile.
-      for (const pid of [...frozen].reverse()) signal(pid, 'SIGCONT');
-      frozen = [];
-    };
+    const frozen = new Frozen();
 
     beforeAll(async () => {
       hung = await createAppOnUrl(server!.url('capsules'), {
         config: { dbPoolSize: 2, dbConnectionTimeoutMs: 1_000, dbStatementTimeoutMs: 1_000, requestTimeoutMs: 2_000 },
       });
       await hung.http().get('/api/capsules').timeout(REQUEST_LIMIT_MS).expect(200);
-      frozen = serverProcesses(dataDir);
-      // Should the worker die mid-test, the cluster must not stay frozen.
-      process.once('exit', thaw);
-      for (const pid of frozen) signal(pid, 'SIGSTOP');
+      frozen.freeze(serverProcesses(dataDir));
     }, SLOW);
 
     afterAll(async () => {
-      thaw();
-      process.removeListener('exit', thaw);
+      frozen.thaw();
       await hung?.close();
     }, SLOW);
 
@@ -264,7 +276,7 @@ describe('database outage', () => {
     it(
       'when it resumes: readiness recovers, and the report retried with its run_key is recorded once',
       async () => {
-        thaw();
+        frozen.thaw();
         const ready = async () => (await hung.http().get('/health/ready').timeout(REQUEST_LIMIT_MS)).status === 200;
         await until(ready, 'readiness after the database resumed', { intervalMs: 100 });
         // The first attempt's INSERT may have completed once the server resumed: the retry finds it.
@@ -286,11 +298,8 @@ describe('database outage', () => {
    */
   describe('while only the sessions of the service are frozen', () => {
     let stuck: AppOnUrl;
-    let frozen: number[] = [];
-    const thaw = () => {
-      for (const pid of frozen) signal(pid, 'SIGCONT');
-      frozen = [];
-    };
+    const frozen = new Frozen();
+    let sessions: number[] = [];
     const report = { capsule_slug: 'outage-a', actor: 'cron', status: 'success', run_key: 'frozen-sessions' };
 
     beforeAll(async () => {
@@ -305,18 +314,16 @@ describe('database outage', () => {
         const rows = await admin.query<{ pid: number }>(
           `SELECT pid FROM pg_stat_activity WHERE datname = 'capsules' AND application_name = 'capsules-api'`,
         );
-        frozen = rows.rows.map((r) => r.pid);
+        sessions = rows.rows.map((r) => r.pid);
       } finally {
         await admin.end();
       }
-      expect(frozen.length).toBeGreaterThanOrEqual(2);
-      process.once('exit', thaw);
-      for (const pid of frozen) signal(pid, 'SIGSTOP');
+      expect(sessions.length).toBeGreaterThanOrEqual(2);
+      frozen.freeze(sessions);
     }, SLOW);
 
     afterAll(async () => {
-      thaw();
-      process.removeListener('exit', thaw);
+      frozen.thaw();
       await stuck?.close();
     }, SLOW);
 
@@ -335,7 +342,7 @@ describe('database outage', () => {
           { intervalMs: 100 },
         );
         expect(answers[0]).toBe(503); // the first attempt met a frozen session
-        expect(frozen.every((pid) => processState(pid) === 'T')).toBe(true); // still frozen
+        expect(sessions.every((pid) => processState(pid) === 'T')).toBe(true); // still frozen
         await stuck.http().get('/health/ready').timeout(REQUEST_LIMIT_MS).expect(200);
       },
       SLOW,
@@ -344,8 +351,7 @@ describe('database outage', () => {
     it(
       'once thawed, the report is stored exactly once',
       async () => {
-        const wasFrozen = [...frozen];
-        thaw();
+        frozen.thaw();
         // The thawed sessions read what was sent to them before their clients gave up (possibly the
         // first attempt's INSERT), then find their sockets closed and end: only then is it decided.
         await until(
@@ -353,7 +359,7 @@ describe('database outage', () => {
             (
               await stuck.dataSource.query<{ n: number }[]>(
                 'SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1::int[])',
-                [wasFrozen],
+                [sessions],
               )
             )[0].n === 0,
           'the thawed sessions to end',
