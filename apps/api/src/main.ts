@@ -8,10 +8,10 @@ import {
   bootLogger,
   ConfigError,
   createLogger,
+  databaseErrorCode,
   isDatabaseUnavailable,
   Lifecycle,
   loadConfig,
-  sqlState,
   STUCK_CLOSE_GRACE_MS,
 } from '@app/common';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -165,20 +165,9 @@ void bootstrap();
  * its text: it may hold addresses) and what to do.
  */
 function startupDatabaseMessage(error: unknown): string {
-  const code = sqlState(error) ?? networkCode(error) ?? 'no answer';
+  const code = databaseErrorCode(error) ?? 'no answer';
   return (
     `startup failed: the database is unavailable (${code}). Check DATABASE_URL and that PostgreSQL is ` +
     'running and accepts this role; the process exits so its supervisor can start it again.'
   );
-}
-
-function networkCode(error: unknown, depth = 0): string | undefined {
-  if (typeof error !== 'object' || error === null || depth > 3) return undefined;
-  const e = error as { code?: unknown; driverError?: unknown; cause?: unknown; errors?: unknown[] };
-  if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) return e.code;
-  for (const inner of [e.driverError, e.cause, ...(Array.isArray(e.errors) ? e.errors : [])]) {
-    const found = networkCode(inner, depth + 1);
-    if (found) return found;
-  }
-  return undefined;
 }

@@ -32,29 +32,62 @@ const DRIVER_MESSAGES = [
   'the database system is',
 ];
 
-export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
-  if (typeof error !== 'object' || error === null || depth > 3) return false;
-  const e = error as { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown };
-  if (
-    typeof e.code === 'string' &&
-    ((/^[0-9A-Z]{5}$/.test(e.code) && UNAVAILABLE_CLASSES.includes(e.code.slice(0, 2))) ||
-      UNAVAILABLE_SQLSTATES.has(e.code) ||
-      NETWORK_CODES.has(e.code))
-  ) {
-    return true;
+interface ErrorLike {
+  code?: unknown;
+  message?: unknown;
+  driverError?: unknown;
+  cause?: unknown;
+  errors?: unknown;
+}
+
+/**
+ * An error and the errors behind it, depth first: TypeORM's `driverError`, a `cause`, and an
+ * AggregateError's `errors` (the pool's connect attempts), at most three levels down.
+ */
+function* errorChain(error: unknown, depth = 0): Generator<ErrorLike> {
+  if (typeof error !== 'object' || error === null || depth > 3) return;
+  const e = error as ErrorLike;
+  yield e;
+  for (const inner of [e.driverError, e.cause, ...(Array.isArray(e.errors) ? (e.errors as unknown[]) : [])]) {
+    yield* errorChain(inner, depth + 1);
   }
-  if (typeof e.message === 'string' && DRIVER_MESSAGES.some((text) => (e.message as string).includes(text)))
-    return true;
-  if (error instanceof AggregateError && error.errors.some((inner) => isDatabaseUnavailable(inner, depth + 1))) {
-    return true;
+}
+
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (const e of errorChain(error)) {
+    if (
+      typeof e.code === 'string' &&
+      ((SQLSTATE.test(e.code) && UNAVAILABLE_CLASSES.includes(e.code.slice(0, 2))) ||
+        UNAVAILABLE_SQLSTATES.has(e.code) ||
+        NETWORK_CODES.has(e.code))
+    ) {
+      return true;
+    }
+    const message = e.message;
+    if (typeof message === 'string' && DRIVER_MESSAGES.some((text) => message.includes(text))) return true;
   }
-  return isDatabaseUnavailable(e.driverError, depth + 1) || isDatabaseUnavailable(e.cause, depth + 1);
+  return false;
 }
 
 /** The SQLSTATE of a database error (TypeORM's wrapper and causes included), if it has one. */
-export function sqlState(error: unknown, depth = 0): string | undefined {
-  if (typeof error !== 'object' || error === null || depth > 3) return undefined;
-  const e = error as { code?: unknown; driverError?: unknown; cause?: unknown };
-  if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return e.code;
-  return sqlState(e.driverError, depth + 1) ?? sqlState(e.cause, depth + 1);
+export function sqlState(error: unknown): string | undefined {
+  for (const e of errorChain(error)) {
+    if (typeof e.code === 'string' && SQLSTATE.test(e.code)) return e.code;
+  }
+  return undefined;
+}
+
+/**
+ * The code that says why the database could not be used: its SQLSTATE, else the network's
+ * (`ECONNREFUSED`); never the driver's text, which may hold addresses.
+ */
+export function databaseErrorCode(error: unknown): string | undefined {
+  const state = sqlState(error);
+  if (state !== undefined) return state;
+  for (const e of errorChain(error)) {
+    if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) return e.code;
+  }
+  return undefined;
 }
