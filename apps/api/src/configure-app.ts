@@ -186,9 +186,11 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): Op
   });
   // Answers the CORS plugin sends from its own earlier hook (preflights, and a bare OPTIONS: the
   // methods of the path in `Allow`) get the request id and helmet's headers like every other.
+  // The plugin answers only OPTIONS itself, so every other answer skips this at once.
   fastify.addHook('onSend', (request, reply, payload, done) => {
+    if (request.method !== 'OPTIONS') return done(null, payload);
     if (!reply.hasHeader('x-request-id')) void reply.header('x-request-id', request.id).headers(SECURITY_HEADERS);
-    if (request.method === 'OPTIONS' && !request.headers['access-control-request-method']) {
+    if (!request.headers['access-control-request-method']) {
       const allowed = routes.allowedMethods(request.url.split('?')[0]);
       if (allowed.length > 0) void reply.header('allow', [...allowed, 'OPTIONS'].join(', '));
     }
