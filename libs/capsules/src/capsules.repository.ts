@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { budgetedRows, jsonBytesBound, PAGE_BYTE_BUDGET, withByteBudget } from '@app/database';
+import { type BudgetedRow, budgetedRows, jsonBytesBound, PAGE_BYTE_BUDGET, withByteBudget } from '@app/database';
 import { CAPSULE_DEFINITION_FIELDS, CapsuleEntity, type CapsuleStatus } from './capsule.entity';
 import type { PatchCapsuleDto, UpsertCapsuleDto } from './dto/upsert-capsule.dto';
 
@@ -126,7 +126,7 @@ export class CapsulesRepository {
     beforeRevision: number | undefined,
     limit: number,
   ): Promise<{ rows: VersionRow[]; cut: boolean }> {
-    const rows = await this.capsules.query<Parameters<typeof budgetedRows<VersionRow>>[0]>(
+    const rows = await this.capsules.query<BudgetedRow<VersionRow>[]>(
       withByteBudget(
         `SELECT revision, definition, changed_by, changed_at FROM capsule_versions
          WHERE capsule_id = $1 AND ($2::int IS NULL OR revision < $2)
@@ -174,7 +174,7 @@ export class CapsulesRepository {
     if (filter.afterSlug !== undefined) where.push(`slug > ${param(filter.afterSlug)}`);
     const page = `SELECT * FROM capsules ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY slug LIMIT ${param(limit + 1)}`;
-    const rows = await this.capsules.query<Parameters<typeof budgetedRows<CapsuleEntity>>[0]>(
+    const rows = await this.capsules.query<BudgetedRow<CapsuleEntity>[]>(
       withByteBudget(page, 'slug', CAPSULE_JSON_BOUND, param(2 * PAGE_BYTE_BUDGET)),
       params,
     );

@@ -4,7 +4,7 @@ import {
   decodeCursor,
   readIntPosition,
   readStringPosition,
-  encodeCursor,
+  keysetPage,
   type Page,
   type PageQueryDto,
   pageSize,
@@ -95,12 +95,11 @@ export class CapsulesService {
   async list(query: ListCapsulesQueryDto): Promise<Page<CapsuleEntity>> {
     const limit = pageSize(query.limit, CAPSULE_PAGE.default, CAPSULE_PAGE.max);
     const afterSlug = query.cursor ? decodeCursor(query.cursor, readStringPosition(SLUG_PATTERN)) : undefined;
-    const { rows, cut } = await this.capsules.list(
+    const fetched = await this.capsules.list(
       { kind: query.kind, mode: query.mode, status: query.status, afterSlug },
       limit,
     );
-    const items = rows.slice(0, limit);
-    return { items, next: rows.length > limit || cut ? encodeCursor([items[items.length - 1].slug]) : undefined };
+    return keysetPage(fetched, limit, (last) => [last.slug]);
   }
 
   /** Every version of the definition, newest first. */
@@ -108,12 +107,7 @@ export class CapsulesService {
     const capsule = await this.get(slug);
     const limit = pageSize(query.limit, VERSION_PAGE.default, VERSION_PAGE.max);
     const before = query.cursor ? decodeCursor(query.cursor, readIntPosition) : undefined;
-    const { rows, cut } = await this.capsules.versions(capsule.id, before, limit);
-    const items = rows.slice(0, limit);
-    return {
-      items,
-      next: rows.length > limit || cut ? encodeCursor([items[items.length - 1].revision]) : undefined,
-    };
+    return keysetPage(await this.capsules.versions(capsule.id, before, limit), limit, (last) => [last.revision]);
   }
 
   vocabulary(): Promise<{ kinds: string[]; modes: string[] }> {

@@ -16,6 +16,9 @@ interface BudgetColumns {
   page_bytes_before: number;
 }
 
+/** A row of a `withByteBudget` query: the page's columns and the budget's bookkeeping. */
+export type BudgetedRow<T> = T & BudgetColumns;
+
 /**
  * Wraps a page query (its rows in page order, `LIMIT n + 1`) so that the
  * database returns only the leading rows whose JSON fits in the budget (the
@@ -51,7 +54,7 @@ export function jsonBytesBound(fixed: number, texts: [expression: string, growth
 }
 
 /** The rows of a `withByteBudget` query without its bookkeeping, and whether the budget cut it short. */
-export function budgetedRows<T extends object>(rows: (T & BudgetColumns)[]): { rows: T[]; cut: boolean } {
+export function budgetedRows<T extends object>(rows: BudgetedRow<T>[]): { rows: T[]; cut: boolean } {
   const cut = rows.length > 0 && rows[0].page_rows_fetched > rows.length;
   return {
     rows: rows.map(({ page_rows_fetched: _fetched, page_bytes_before: _before, ...row }) => row as unknown as T),

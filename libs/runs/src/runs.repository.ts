@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import { Repository } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import type { TimeIdPosition } from '@app/common';
-import { budgetedRows, jsonBytesBound, PAGE_BYTE_BUDGET, withByteBudget } from '@app/database';
+import { type BudgetedRow, budgetedRows, jsonBytesBound, PAGE_BYTE_BUDGET, withByteBudget } from '@app/database';
 import { RunEntity, type RunRow, type RunStatus } from './run.entity';
 
 export interface NewRun {
@@ -187,7 +187,7 @@ export class RunsRepository {
        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY r.started_at DESC, r.id DESC
        LIMIT ${param(limit + 1)}`;
-    const rows = await this.runs.query<Parameters<typeof budgetedRows<RunRow>>[0]>(
+    const rows = await this.runs.query<BudgetedRow<RunRow>[]>(
       withByteBudget(page, 'started_at DESC, id DESC', RUN_JSON_BOUND, param(PAGE_BYTE_BUDGET)),
       params,
     );

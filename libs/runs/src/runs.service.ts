@@ -4,8 +4,8 @@ import { CapsuleNotFoundError, CapsulesService } from '@app/capsules';
 import {
   Clock,
   decodeCursor,
-  encodeCursor,
   type FieldError,
+  keysetPage,
   type Page,
   type PageQueryDto,
   pageSize,
@@ -157,13 +157,10 @@ export class RunsService {
     const limit = pageSize(query.limit, RUN_PAGE.default, RUN_PAGE.max);
     const after = query.cursor ? decodeCursor(query.cursor, readTimeIdPosition) : undefined;
     // The page ends early (with a next link) where its JSON would pass the byte budget.
-    const { rows, cut } = await this.runs.list({ ...filter, after }, limit);
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    return {
-      items,
-      next: rows.length > limit || cut ? encodeCursor([last.started_at.toISOString(), Number(last.id)]) : undefined,
-    };
+    return keysetPage(await this.runs.list({ ...filter, after }, limit), limit, (last) => [
+      last.started_at.toISOString(),
+      Number(last.id),
+    ]);
   }
 
   private runKey(bodyKey: string | undefined, headerKey: string | undefined): string | null {

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Min } from 'class-validator';
+import { type CursorValue, encodeCursor } from '../pagination/keyset-cursor';
 
 /**
  * `limit` and `cursor` of a keyset-paginated list. A `limit` above the list's
@@ -35,4 +36,18 @@ export interface Page<T> {
 /** Clamps a requested page size into 1..max, with a default. */
 export function pageSize(requested: number | undefined, fallback: number, max: number): number {
   return Math.min(requested ?? fallback, max);
+}
+
+/**
+ * The page of a query that asked for `limit + 1` rows (and may have been cut short by its byte
+ * budget, `cut`): at most `limit` rows, and the cursor of the last one when more rows exist.
+ */
+export function keysetPage<T>(
+  fetched: { rows: T[]; cut: boolean },
+  limit: number,
+  position: (last: T) => CursorValue[],
+): Page<T> {
+  const items = fetched.rows.slice(0, limit);
+  const more = fetched.rows.length > limit || fetched.cut;
+  return { items, next: more && items.length > 0 ? encodeCursor(position(items[items.length - 1])) : undefined };
 }
