@@ -3,17 +3,25 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 /**
- * Dependencies point one way: apps -> libs; runs -> capsules; features -> auth, database, common;
+ * Dependencies point one way: apps -> libs; runs -> capsules -> schedules; analytics reads capsules and
+ * schedules; features -> auth, database, common;
  * common and database know no feature. Each lib may import only the libs listed for it, through
  * their barrels (`@app/<lib>`), never another lib's files or an app's.
  */
 const LIB_DEPENDENCIES = {
   common: [],
   database: [],
-  auth: ['common'],
-  capsules: ['common', 'database', 'auth'],
+  auth: ['common', 'database'],
+  schedules: ['common', 'database'],
+  capsules: ['common', 'database', 'auth', 'schedules'],
   runs: ['common', 'database', 'auth', 'capsules'],
-  analytics: ['common', 'database', 'auth', 'capsules'],
+  analytics: ['common', 'database', 'auth', 'capsules', 'schedules'],
+};
+
+/** The pg pool is reached through one seam, `pgPool()` in libs/database (ADR 9), never TypeORM's driver. */
+const DRIVER_INTERNALS = {
+  group: ['typeorm/driver/**'],
+  message: "reach the pg pool through pgPool() or Database in @app/database, not TypeORM's driver",
 };
 
 function importBoundaries() {
@@ -40,6 +48,7 @@ function importBoundaries() {
                 group: ['**/apps/**', '../../*/src/**', '../../../libs/**'],
                 message: 'a lib imports no app, and other libs only through @app/<lib>',
               },
+              ...(lib === 'database' ? [] : [DRIVER_INTERNALS]),
             ],
           },
         ],
@@ -67,6 +76,10 @@ export default tseslint.config(
     },
   },
   ...importBoundaries(),
+  {
+    files: ['apps/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [DRIVER_INTERNALS] }] },
+  },
   {
     files: ['**/*.spec.ts', '**/*.db-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'],
     rules: {

@@ -1,6 +1,5 @@
 import { DataSource } from 'typeorm';
-import { buildDataSourceOptions } from '@app/database';
-import { bucketOf } from '../../libs/analytics/src/runtime-histogram';
+import { bucketOf, buildDataSourceOptions, HISTOGRAM_BUCKETS } from '@app/database';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
@@ -161,5 +160,13 @@ describe('run rollups', () => {
       [values],
     );
     expect(rows.map((r) => r.bucket)).toEqual(values.map((v) => bucketOf(v)));
+    // The triggers' histogram builder spells the formula again (inline, for speed): the same buckets.
+    const [built] = await ds.query<{ histogram: number[] }[]>(
+      'SELECT runtime_histogram_of($1::bigint[]) AS histogram',
+      [values],
+    );
+    const expected = new Array<number>(HISTOGRAM_BUCKETS).fill(0);
+    for (const v of values) expected[bucketOf(v)]++;
+    expect(built.histogram).toEqual(expected);
   });
 });

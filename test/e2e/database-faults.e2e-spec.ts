@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Client, type Pool } from 'pg';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { ApiKeysService, generateApiKey } from '@app/auth';
-import { FixedClock, hashApiKey } from '@app/common';
+import { FixedClock } from '@app/common';
+import { pgPool } from '@app/database';
 import type { Response } from 'supertest';
 import { type AppOnUrl, createAppOnUrl } from '../support/app-on-url';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -144,7 +144,7 @@ describe('database faults', () => {
         dbPoolSize: 2,
         dbConnectionTimeoutMs: 2_000,
         metricsPublic: false,
-        apiKeys: [{ name: 'prometheus-env', scope: 'read', hash: hashApiKey(envKey) }],
+        apiKeys: `prometheus-env:read:${envKey}`,
       },
     });
     try {
@@ -182,7 +182,7 @@ describe('database faults', () => {
 
 /** The pg pool under an app's DataSource (its open connections: `totalCount`). */
 function pool(app: AppOnUrl): Pool {
-  return (app.dataSource.driver as PostgresDriver).master as Pool;
+  return pgPool(app.dataSource)!;
 }
 
 /** A 503 problem+json with Retry-After whose text names nothing of the driver or the server. */

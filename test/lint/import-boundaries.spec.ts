@@ -28,6 +28,21 @@ describe('import boundaries', () => {
       "export * from '@app/capsules/capsules.service';",
     ],
     ['a lib imports an app', 'libs/runs/src/index.ts', "export * from '../../../apps/api/src/app.module';"],
+    [
+      'schedules imports the registry (capsules -> schedules only)',
+      'libs/schedules/src/index.ts',
+      "export { CapsulesService } from '@app/capsules';",
+    ],
+    [
+      "a lib reaches TypeORM's driver for the pool",
+      'libs/runs/src/index.ts',
+      "export type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';",
+    ],
+    [
+      "an app reaches TypeORM's driver for the pool",
+      'apps/api/src/main.ts',
+      "export type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';",
+    ],
   ])('refuses: %s', async (_, file, code) => {
     expect(await lintAs(file, code)).toEqual([expect.any(String)]);
   });

@@ -6,7 +6,7 @@ import { AnalyticsModule } from '@app/analytics';
 import { AuthModule } from '@app/auth';
 import { CapsulesModule } from '@app/capsules';
 import { type AppConfig, type Clock, CommonModule } from '@app/common';
-import { buildDataSourceOptions, PinoTypeOrmLogger } from '@app/database';
+import { buildDataSourceOptions, DatabaseModule, PinoTypeOrmLogger } from '@app/database';
 import { RunsModule } from '@app/runs';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -43,6 +43,7 @@ export class AppModule {
           retryAttempts: config.nodeEnv === 'test' ? 0 : 10,
           retryDelay: 2_000,
         }),
+        DatabaseModule,
         AuthModule,
         HealthModule,
         MetricsModule,

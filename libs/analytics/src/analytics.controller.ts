@@ -1,6 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import { ApiCapsuleNotFound, SCHEDULE_STATES } from '@app/capsules';
+import { ApiCapsuleNotFound } from '@app/capsules';
+import { SCHEDULE_STATES } from '@app/schedules';
 import { ApiInvalidFields } from '@app/common';
 import { AnalyticsService } from './analytics.service';
 import { BUCKETS, PerformanceQueryDto, ScheduledQueryDto, StatsQueryDto, WINDOWS } from './dto/analytics-query.dto';

@@ -1,14 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import {
-  CapsulesService,
-  CronSchedule,
-  SCHEDULE_STATES,
-  type ScheduleState,
-  scheduleState,
-  startOfLocalDay,
-} from '@app/capsules';
+import { CapsulesService } from '@app/capsules';
 import { Clock, RequestValidationError } from '@app/common';
 import { FAILED_RUN_STATUSES, ROLLUP_COUNTERS, type RollupCounter } from '@app/database';
+import { type ScheduleState, SchedulesService } from '@app/schedules';
 import {
   AnalyticsRepository,
   type CapsulePerformanceRow,
@@ -22,7 +16,7 @@ import type {
   RunMetricsDto,
   StatsBucketDto,
 } from './dto/performance-entry.dto';
-import type { ScheduledEntryDto } from './dto/scheduled-entry.dto';
+import { ScheduledEntryDto } from './dto/scheduled-entry.dto';
 import { mergeHistograms, percentile } from './runtime-histogram';
 
 const HOUR_MS = 3_600_000;
@@ -67,6 +61,7 @@ export class AnalyticsService {
   constructor(
     private readonly analytics: AnalyticsRepository,
     private readonly capsules: CapsulesService,
+    private readonly schedules: SchedulesService,
     private readonly clock: Clock,
   ) {}
 
@@ -146,51 +141,14 @@ export class AnalyticsService {
     return this.analytics.runTotalsByStatus();
   }
 
-  /** How many capsules with a schedule are in each schedule state now, archived ones as `paused` (for /metrics). */
-  async scheduleStateCounts(): Promise<Record<ScheduleState, number>> {
-    const counts = Object.fromEntries(SCHEDULE_STATES.map((state) => [state, 0])) as Record<ScheduleState, number>;
-    for (const entry of await this.scheduled({})) counts[entry.state]++;
-    counts.paused = await this.analytics.countPausedSchedules();
-    return counts;
+  /** How many capsules with a schedule are in each schedule state now (for /metrics). */
+  scheduleStateCounts(): Promise<Record<ScheduleState, number>> {
+    return this.schedules.stateCounts();
   }
 
   /** Active capsules with a schedule: next fire time, state and today's runs, at the clock's now. */
   async scheduled(query: ScheduledQueryDto): Promise<ScheduledEntryDto[]> {
-    const now = this.clock.now();
-    const rows = await this.analytics.scheduled();
-    const today = await this.analytics.countStartedBetween(
-      rows.map((row) => ({ capsuleId: row.capsule_id, since: startOfLocalDay(now, row.timezone) })),
-      now,
-    );
-    const entries = rows.map((row) => {
-      const schedule = CronSchedule.parse(row.schedule);
-      const { state } = scheduleState(
-        {
-          archived: false,
-          schedule,
-          timezone: row.timezone,
-          graceSeconds: row.grace_seconds,
-          maxRuntimeSeconds: row.max_runtime_seconds,
-          lastRunAt: row.last_run_at,
-          lastFinishedStatus: row.last_finished_status,
-          oldestRunningStartedAt: row.oldest_running_started_at,
-        },
-        now,
-      );
-      return {
-        slug: row.slug,
-        title: row.title,
-        kind: row.kind,
-        schedule: row.schedule,
-        timezone: row.timezone,
-        entrypoint: row.entrypoint,
-        next_run: iso(schedule.next(now, row.timezone)),
-        last_run: iso(row.last_run_at),
-        runs_today: today.get(row.capsule_id) ?? 0,
-        state,
-      };
-    });
-    return query.state?.length ? entries.filter((e) => query.state!.includes(e.state)) : entries;
+    return (await this.schedules.scheduled(query.state)).map(ScheduledEntryDto.fromScheduled);
   }
 
   private performanceRows(window: AnalyticsWindow, kind?: string): Promise<CapsulePerformanceRow[]> {

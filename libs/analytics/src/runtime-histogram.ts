@@ -1,20 +1,13 @@
-/**
- * The runtime histogram the rollups keep (see the CreateRunRollups
- * migration, whose runtime_bucket() is this bucketOf()):
- * - bucket 0 holds runtimes of 0 ms;
- * - bucket k >= 1 holds runtimes in [2^((k-1)/4), 2^(k/4)) ms;
- * - bucket 127 is open-ended (from about 2^31.5 ms, 35 days).
- * Histograms merge by adding counts. A percentile is read as the geometric
- * middle of the bucket holding the nearest-rank sample, so it is within
- * 2^(1/8) - 1 (about 9.05 %) of the true nearest-rank value.
- */
-export const HISTOGRAM_BUCKETS = 128;
-export const MAX_RELATIVE_ERROR = 2 ** (1 / 8) - 1;
+import { bucketOf, HISTOGRAM_BUCKETS } from '@app/database';
 
-export function bucketOf(ms: number): number {
-  if (ms <= 0) return 0;
-  return Math.min(HISTOGRAM_BUCKETS - 1, Math.floor(4 * Math.log2(ms) + 1e-9) + 1);
-}
+/**
+ * Reading the runtime histogram the rollups keep (its buckets: `bucketOf` in the ledger
+ * vocabulary). Histograms merge by adding counts. A percentile is read as the geometric
+ * middle of the bucket holding the nearest-rank sample, so it is within 2^(1/8) - 1 (about
+ * 9.05 %) of the true nearest-rank value.
+ */
+export { bucketOf, HISTOGRAM_BUCKETS };
+export const MAX_RELATIVE_ERROR = 2 ** (1 / 8) - 1;
 
 /** The value a bucket stands for: 0, or the geometric middle of its bounds (ms). */
 export function representative(bucket: number): number {

@@ -1,7 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { type BudgetedRow, budgetedRows, jsonBytesBound, PAGE_BYTE_BUDGET, withByteBudget } from '@app/database';
+import {
+  type BudgetedRow,
+  budgetedRows,
+  Database,
+  jsonBytesBound,
+  PAGE_BYTE_BUDGET,
+  type Queries,
+  sql,
+  type Sql,
+  withByteBudget,
+} from '@app/database';
 import { CAPSULE_DEFINITION_FIELDS, CapsuleEntity, type CapsuleStatus } from './capsule.entity';
 import type { PatchCapsuleDto, UpsertCapsuleDto } from './dto/upsert-capsule.dto';
 
@@ -27,12 +37,6 @@ const CAPSULE_JSON_BOUND = jsonBytesBound(500, [
 /** Fields a registration may leave out: they keep their value on update, take the default on insert. */
 const OPTIONAL_FIELDS = CAPSULE_DEFINITION_FIELDS.filter((f) => f !== 'title' && f !== 'kind' && f !== 'mode');
 
-export interface RunSummaryRow {
-  last_run_at: Date | null;
-  last_finished_status: string | null;
-  oldest_running_started_at: Date | null;
-}
-
 export interface VersionRow {
   revision: number;
   definition: Record<string, unknown>;
@@ -50,7 +54,10 @@ export interface CapsuleFilter {
 
 @Injectable()
 export class CapsulesRepository {
-  constructor(@InjectRepository(CapsuleEntity) private readonly capsules: Repository<CapsuleEntity>) {}
+  constructor(
+    @InjectRepository(CapsuleEntity) private readonly capsules: Repository<CapsuleEntity>,
+    private readonly db: Database,
+  ) {}
 
   /**
    * One statement: INSERT … ON CONFLICT (slug) DO UPDATE. Concurrent
@@ -58,63 +65,49 @@ export class CapsulesRepository {
    * `updated_at` moves on every re-post.
    */
   async upsert(input: UpsertCapsuleDto, changedBy?: string): Promise<CapsuleEntity> {
-    const columns: string[] = [
+    const columns = [
       'slug',
       'title',
       'kind',
       'mode',
       ...OPTIONAL_FIELDS.filter((f) => input[f] !== undefined),
-    ];
-    const values = columns.map((column) => input[column as keyof UpsertCapsuleDto]);
-    const placeholders = columns.map((_, i) => `$${i + 1}`).join(', ');
-    const updates = columns
-      .filter((column) => column !== 'slug')
-      .map((column) => `${column} = EXCLUDED.${column}`)
-      .join(', ');
-    const rows = await this.write<CapsuleEntity>(
-      changedBy,
-      `INSERT INTO capsules (${columns.join(', ')}) VALUES (${placeholders})
-       ON CONFLICT (slug) DO UPDATE SET ${updates}, updated_at = now()
-       RETURNING *`,
-      values,
+    ] as const satisfies readonly (keyof UpsertCapsuleDto)[];
+    const names = sql.raw(columns.join(', '));
+    const values = sql.join(
+      columns.map((column) => sql`${input[column]}`),
+      ', ',
     );
-    return rows[0];
+    const updates = sql.raw(
+      columns
+        .filter((column) => column !== 'slug')
+        .map((column) => `${column} = EXCLUDED.${column}`)
+        .join(', '),
+    );
+    const [capsule] = await this.write<CapsuleEntity>(
+      changedBy,
+      sql`INSERT INTO capsules (${names}) VALUES (${values})
+          ON CONFLICT (slug) DO UPDATE SET ${updates}, updated_at = now()
+          RETURNING *`,
+    );
+    return capsule;
   }
 
-  /**
-   * Changes the given fields; undefined when no capsule has this slug.
-   * (UPDATE and DELETE are wrapped in a CTE so the driver answers rows, as for a SELECT.)
-   */
+  /** Changes the given fields; undefined when no capsule has this slug. */
   async patch(slug: string, input: PatchCapsuleDto, changedBy?: string): Promise<CapsuleEntity | undefined> {
-    const columns = CAPSULE_DEFINITION_FIELDS.filter((f) => input[f] !== undefined);
-    const values: unknown[] = columns.map((column) => input[column]);
-    const sets = columns.map((column, i) => `${column} = $${i + 2}`);
-    const rows = await this.write<CapsuleEntity>(
-      changedBy,
-      `WITH changed AS (
-         UPDATE capsules SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE slug = $1 RETURNING *
-       ) SELECT * FROM changed`,
-      [slug, ...values],
+    const sets = CAPSULE_DEFINITION_FIELDS.filter((f) => input[f] !== undefined).map(
+      (column) => sql`${sql.raw(column)} = ${input[column]}`,
     );
-    return rows[0];
+    const [capsule] = await this.write<CapsuleEntity>(
+      changedBy,
+      sql`UPDATE capsules SET ${sql.join([...sets, sql`updated_at = now()`], ', ')} WHERE slug = ${slug} RETURNING *`,
+    );
+    return capsule;
   }
 
   /** Deletes the capsule, its runs and its versions (foreign keys cascade). */
   async delete(slug: string): Promise<boolean> {
-    const rows: unknown[] = await this.capsules.query(
-      'WITH gone AS (DELETE FROM capsules WHERE slug = $1 RETURNING id) SELECT id FROM gone',
-      [slug],
-    );
-    return rows.length > 0;
-  }
-
-  async runSummary(capsuleId: number): Promise<RunSummaryRow> {
-    const rows: RunSummaryRow[] = await this.capsules.query(
-      `SELECT last_run_at, last_finished_status, oldest_running_started_at
-       FROM capsule_run_summary WHERE capsule_id = $1`,
-      [capsuleId],
-    );
-    return rows[0] ?? { last_run_at: null, last_finished_status: null, oldest_running_started_at: null };
+    const gone = await this.db.rows(sql`DELETE FROM capsules WHERE slug = ${slug} RETURNING id`);
+    return gone.length > 0;
   }
 
   /**
@@ -126,17 +119,17 @@ export class CapsulesRepository {
     beforeRevision: number | undefined,
     limit: number,
   ): Promise<{ rows: VersionRow[]; cut: boolean }> {
-    const rows = await this.capsules.query<BudgetedRow<VersionRow>[]>(
+    const before = beforeRevision === undefined ? sql`` : sql`AND revision < ${beforeRevision}`;
+    const rows = await this.db.rows<BudgetedRow<VersionRow>>(
       withByteBudget(
-        `SELECT revision, definition, changed_by, changed_at FROM capsule_versions
-         WHERE capsule_id = $1 AND ($2::int IS NULL OR revision < $2)
-         ORDER BY revision DESC LIMIT $3`,
+        sql`SELECT revision, definition, changed_by, changed_at FROM capsule_versions
+            WHERE capsule_id = ${capsuleId} ${before}
+            ORDER BY revision DESC LIMIT ${limit + 1}`,
         'revision DESC',
         // The definition's JSON text is its size; versions are few and small, so measuring is cheap.
         '200 + 6 * coalesce(octet_length(p.changed_by), 0) + octet_length(p.definition::text)',
-        '$4',
+        PAGE_BYTE_BUDGET,
       ),
-      [capsuleId, beforeRevision ?? null, limit + 1, PAGE_BYTE_BUDGET],
     );
     return budgetedRows(rows);
   }
@@ -145,11 +138,11 @@ export class CapsulesRepository {
    * Runs a write; with a `changedBy`, inside a transaction that tells the
    * version trigger who made the change.
    */
-  private write<T>(changedBy: string | undefined, sql: string, params: unknown[]): Promise<T[]> {
-    if (!changedBy) return this.capsules.query(sql, params);
-    return this.capsules.manager.transaction(async (manager) => {
-      await manager.query("SELECT set_config('capsules.changed_by', $1, true)", [changedBy]);
-      return manager.query<T[]>(sql, params);
+  private write<T extends object>(changedBy: string | undefined, statement: Sql): Promise<T[]> {
+    if (!changedBy) return this.db.rows<T>(statement);
+    return this.db.transaction(async (tx: Queries) => {
+      await tx.rows(sql`SELECT set_config('capsules.changed_by', ${changedBy}, true)`);
+      return tx.rows<T>(statement);
     });
   }
 
@@ -162,30 +155,28 @@ export class CapsulesRepository {
    * fewer (`cut`) where the page's JSON would pass the byte budget.
    */
   async list(filter: CapsuleFilter, limit: number): Promise<{ rows: CapsuleEntity[]; cut: boolean }> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const param = (value: unknown) => {
-      params.push(value);
-      return `$${params.length}`;
-    };
-    if (filter.kind) where.push(`kind = ${param(filter.kind)}`);
-    if (filter.mode) where.push(`mode = ${param(filter.mode)}`);
-    if (filter.status) where.push(`status = ${param(filter.status)}`);
-    if (filter.afterSlug !== undefined) where.push(`slug > ${param(filter.afterSlug)}`);
-    const page = `SELECT * FROM capsules ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY slug LIMIT ${param(limit + 1)}`;
-    const rows = await this.capsules.query<BudgetedRow<CapsuleEntity>[]>(
-      withByteBudget(page, 'slug', CAPSULE_JSON_BOUND, param(2 * PAGE_BYTE_BUDGET)),
-      params,
+    const where: Sql[] = [];
+    if (filter.kind) where.push(sql`kind = ${filter.kind}`);
+    if (filter.mode) where.push(sql`mode = ${filter.mode}`);
+    if (filter.status) where.push(sql`status = ${filter.status}`);
+    if (filter.afterSlug !== undefined) where.push(sql`slug > ${filter.afterSlug}`);
+    const rows = await this.db.rows<BudgetedRow<CapsuleEntity>>(
+      withByteBudget(
+        sql`SELECT * FROM capsules ${sql.where(where)} ORDER BY slug LIMIT ${limit + 1}`,
+        'slug',
+        CAPSULE_JSON_BOUND,
+        2 * PAGE_BYTE_BUDGET,
+      ),
     );
     return budgetedRows(rows);
   }
 
   /** The distinct kinds and modes in use, sorted. */
   async vocabulary(): Promise<{ kinds: string[]; modes: string[] }> {
-    const rows: { kinds: string[] | null; modes: string[] | null }[] = await this.capsules.query(
-      'SELECT array_agg(DISTINCT kind ORDER BY kind) AS kinds, array_agg(DISTINCT mode ORDER BY mode) AS modes FROM capsules',
+    const row = await this.db.first<{ kinds: string[] | null; modes: string[] | null }>(
+      sql`SELECT array_agg(DISTINCT kind ORDER BY kind) AS kinds, array_agg(DISTINCT mode ORDER BY mode) AS modes
+          FROM capsules`,
     );
-    return { kinds: rows[0]?.kinds ?? [], modes: rows[0]?.modes ?? [] };
+    return { kinds: row?.kinds ?? [], modes: row?.modes ?? [] };
   }
 }

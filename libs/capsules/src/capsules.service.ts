@@ -10,14 +10,13 @@ import {
   pageSize,
   RequestValidationError,
 } from '@app/common';
+import { CronSchedule, formatLocal, type ScheduleState, SchedulesService } from '@app/schedules';
 import type { CapsuleEntity } from './capsule.entity';
 import { CapsuleNotFoundError, CapsuleNotScheduledError } from './capsule.errors';
 import { CapsulesRepository, type VersionRow } from './capsules.repository';
 import { SLUG_PATTERN } from './dto/capsule-validators';
 import { CAPSULE_PAGE, type ListCapsulesQueryDto } from './dto/list-capsules-query.dto';
 import type { PatchCapsuleDto, UpsertCapsuleDto } from './dto/upsert-capsule.dto';
-import { CronSchedule, formatLocal } from './schedule/cron';
-import { scheduleState, type ScheduleState } from './schedule/schedule-state';
 
 export interface CapsuleDetail {
   capsule: CapsuleEntity;
@@ -32,6 +31,7 @@ const VERSION_PAGE = { default: 100, max: 1000 };
 export class CapsulesService {
   constructor(
     private readonly capsules: CapsulesRepository,
+    private readonly schedules: SchedulesService,
     private readonly clock: Clock,
   ) {}
 
@@ -48,24 +48,7 @@ export class CapsulesService {
   /** The capsule with its schedule state and next fire time, at the clock's now. */
   async detail(slug: string): Promise<CapsuleDetail> {
     const capsule = await this.get(slug);
-    const summary = await this.capsules.runSummary(capsule.id);
-    const schedule = capsule.schedule ? CronSchedule.parse(capsule.schedule) : null;
-    const now = this.clock.now();
-    const { state } = scheduleState(
-      {
-        archived: capsule.status === 'archived',
-        schedule,
-        timezone: capsule.timezone,
-        graceSeconds: capsule.grace_seconds,
-        maxRuntimeSeconds: capsule.max_runtime_seconds,
-        lastRunAt: summary.last_run_at,
-        lastFinishedStatus: summary.last_finished_status,
-        oldestRunningStartedAt: summary.oldest_running_started_at,
-      },
-      now,
-    );
-    const nextRun = schedule && capsule.status === 'active' ? schedule.next(now, capsule.timezone) : null;
-    return { capsule, state, nextRun, lastRun: summary.last_run_at };
+    return { capsule, ...(await this.schedules.statusOf(capsule)) };
   }
 
   /** The next `count` fire times strictly after `after`, in the capsule time zone. */

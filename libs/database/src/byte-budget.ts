@@ -1,3 +1,5 @@
+import { type Sql, sql } from './sql';
+
 /**
  * Most JSON a page of a list may carry (bytes): a page ends early, with its
  * `Link: rel="next"`, rather than grow past it. Rows are counted at an upper
@@ -21,22 +23,21 @@ export type BudgetedRow<T> = T & BudgetColumns;
 
 /**
  * Wraps a page query (its rows in page order, `LIMIT n + 1`) so that the
- * database returns only the leading rows whose JSON fits in the budget (the
+ * database returns only the leading rows whose JSON fits in `budget` bytes (the
  * first row always), so an over-large page is never read into memory.
  * `rowBytes` is an upper bound of one row's JSON size over the inner query's
  * columns as `p.<column>`, cheap to compute: see `jsonBytesBound`. `orderBy` is
- * the page's order over those columns; `budgetParam` the placeholder of the
- * budget, e.g. `$4`.
+ * the page's order over those columns.
  */
-export function withByteBudget(pageSql: string, orderBy: string, rowBytes: string, budgetParam: string): string {
-  return `SELECT * FROM (
+export function withByteBudget(page: Sql, orderBy: string, rowBytes: string, budget: number): Sql {
+  return sql`SELECT * FROM (
     SELECT p.*, count(*) OVER ()::int AS page_rows_fetched,
-           (sum(s.row_bytes) OVER (ORDER BY ${orderBy} ROWS UNBOUNDED PRECEDING) - s.row_bytes)::int AS page_bytes_before
-    FROM (${pageSql}) p
-    CROSS JOIN LATERAL (SELECT ${rowBytes} AS row_bytes) s
+           (sum(s.row_bytes) OVER (ORDER BY ${sql.raw(orderBy)} ROWS UNBOUNDED PRECEDING) - s.row_bytes)::int AS page_bytes_before
+    FROM (${page}) p
+    CROSS JOIN LATERAL (SELECT ${sql.raw(rowBytes)} AS row_bytes) s
   ) budgeted
-  WHERE page_bytes_before < ${budgetParam}
-  ORDER BY ${orderBy}`;
+  WHERE page_bytes_before < ${budget}
+  ORDER BY ${sql.raw(orderBy)}`;
 }
 
 /**

@@ -6,3 +6,5 @@ export * from './typeorm-logger';
 export * from './byte-budget';
 export * from './schema-snapshot';
 export * from './ledger-vocabulary';
+export * from './sql';
+export * from './database';

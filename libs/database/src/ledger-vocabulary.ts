@@ -2,8 +2,10 @@
  * The run ledger's vocabulary, declared once: the TypeScript types, the SQL
  * that sums the rollups and the schedule state read it from here. The
  * migrations spell the same words in SQL (the status CHECK, the rollup
- * counters, the triggers' failure test); `test/database/vocabulary.db-spec.ts`
- * fails when the two disagree. Adding a status: here, plus a migration.
+ * counters, the triggers' failure test, the views' failures, the histogram
+ * buckets); `test/database/vocabulary.db-spec.ts`, `analytics-views.db-spec.ts`
+ * and `rollups.db-spec.ts` fail when the two disagree. Adding a status: here,
+ * plus a migration.
  */
 export const RUN_STATUSES = ['running', 'success', 'error', 'timeout', 'cancelled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -24,4 +26,18 @@ export type RollupCounter = (typeof ROLLUP_COUNTERS)[RunStatus];
 
 export function isFailedRunStatus(status: string | null): boolean {
   return status !== null && (FAILED_RUN_STATUSES as readonly string[]).includes(status);
+}
+
+/**
+ * Buckets of the runtime histogram in the rollups (`runtime_bucket()` and
+ * `runtime_histogram_of()` in the CreateRunRollups migration compute the same):
+ * - bucket 0 holds runtimes of 0 ms;
+ * - bucket k >= 1 holds runtimes in [2^((k-1)/4), 2^(k/4)) ms;
+ * - bucket 127 is open-ended (from about 2^31.5 ms, 35 days).
+ */
+export const HISTOGRAM_BUCKETS = 128;
+
+export function bucketOf(ms: number): number {
+  if (ms <= 0) return 0;
+  return Math.min(HISTOGRAM_BUCKETS - 1, Math.floor(4 * Math.log2(ms) + 1e-9) + 1);
 }

@@ -64,6 +64,5 @@ export class RunEntity {
 
 /** A run as read with its capsule's slug. */
 export interface RunRow extends Omit<RunEntity, 'capsule' | 'request_hash'> {
-  request_hash?: string | null;
   capsule_slug: string;
 }

@@ -51,7 +51,7 @@ export class RunsService {
     const completedAt = input.completed_at ? toInstant(input.completed_at) : null;
     this.checkInstants(status, startedAt, completedAt);
     const requestHash = runKey ? fingerprint(input, status, startedAt, completedAt) : null;
-    const run = await this.runs.insert({
+    const result = await this.runs.insert({
       capsuleSlug: input.capsule_slug,
       actor: input.actor,
       status,
@@ -64,16 +64,17 @@ export class RunsService {
       runKey,
       requestHash,
     });
-    if (run) return { run, replayed: false };
-    if (runKey) {
-      const existing = await this.runs.findByRunKey(runKey);
-      if (existing) {
-        if (existing.request_hash !== requestHash) throw new RunKeyConflictError(runKey, Number(existing.id));
-        delete existing.request_hash;
+    switch (result.outcome) {
+      case 'inserted':
+        return { run: result.run, replayed: false };
+      case 'key-taken': {
+        const { request_hash: storedHash, ...existing } = result.existing;
+        if (storedHash !== requestHash) throw new RunKeyConflictError(runKey!, Number(existing.id));
         return { run: existing, replayed: true };
       }
+      case 'capsule-not-found':
+        throw new CapsuleNotFoundError(input.capsule_slug);
     }
-    throw new CapsuleNotFoundError(input.capsule_slug);
   }
 
   async get(id: string): Promise<RunRow> {
@@ -107,18 +108,21 @@ export class RunsService {
       artifactUri: input.artifact_uri,
       checksum: input.checksum,
     });
-    if (updated) return updated;
-
-    const current = await this.get(id);
-    if (current.status === 'running') {
-      // Still running, so the UPDATE refused the instant.
-      throw new RequestValidationError([
-        { field: 'completed_at', message: 'completed_at must not be before started_at' },
-      ]);
+    switch (updated.outcome) {
+      case 'updated':
+        return updated.run;
+      case 'not-found':
+        throw new RunNotFoundError(id);
+      case 'completed-before-start':
+        throw new RequestValidationError([
+          { field: 'completed_at', message: 'completed_at must not be before started_at' },
+        ]);
+      case 'finished':
+        if (!isSameOutcome(updated.run, input, completedAt)) {
+          throw new RunAlreadyFinishedError(Number(updated.run.id), updated.run.status);
+        }
+        return updated.run;
     }
-    if (!isSameOutcome(current, input, completedAt))
-      throw new RunAlreadyFinishedError(Number(current.id), current.status);
-    return current;
   }
 
   list(query: ListRunsQueryDto): Promise<Page<RunRow>> {

@@ -6,7 +6,7 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthChe
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Public } from '@app/auth';
 import { Clock, isDatabaseUnavailable, Lifecycle, sqlState } from '@app/common';
-import { pendingMigrations } from '@app/database';
+import { Database, pendingMigrations, type Sql, sql } from '@app/database';
 import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
 import { LivenessDto, ServiceInfoDto } from './health.dto';
@@ -27,6 +27,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly db: Database,
     private readonly clock: Clock,
     private readonly lifecycle: Lifecycle,
   ) {}
@@ -77,7 +78,7 @@ export class HealthController {
             .check('database')
             // A write, not `SELECT 1`: a read-only node (standby, default_transaction_read_only) or a
             // full disk answers reads but fails every write, so it must not get traffic.
-            .attempt(() => this.probe(async () => void (await this.dataSource.query(READINESS_WRITE, [this.replica]))))
+            .attempt(() => this.probe(async () => void (await this.db.rows(readinessWrite(this.replica)))))
             .withTimeout(2_000),
         () =>
           this.indicators
@@ -118,14 +119,17 @@ export class HealthController {
  * The write readiness makes (migration CreateReadinessProbe): this replica's row, upserted; rows of
  * replicas gone for a day are deleted on the way, skipping any a stalled session holds.
  */
-const READINESS_WRITE = `
-  WITH gone AS (
-    DELETE FROM readiness_probe WHERE replica IN (
-      SELECT replica FROM readiness_probe
-      WHERE checked_at < now() - interval '1 day' AND replica <> $1
-      FOR UPDATE SKIP LOCKED))
-  INSERT INTO readiness_probe (replica, checked_at) VALUES ($1, now())
-  ON CONFLICT (replica) DO UPDATE SET checked_at = excluded.checked_at`;
+function readinessWrite(name: string): Sql {
+  const replica = sql.value(name);
+  return sql`
+    WITH gone AS (
+      DELETE FROM readiness_probe WHERE replica IN (
+        SELECT replica FROM readiness_probe
+        WHERE checked_at < now() - interval '1 day' AND replica <> ${replica}
+        FOR UPDATE SKIP LOCKED))
+    INSERT INTO readiness_probe (replica, checked_at) VALUES (${replica}, now())
+    ON CONFLICT (replica) DO UPDATE SET checked_at = excluded.checked_at`;
+}
 
 /** Readiness fails with the names of the migrations still to apply (our own words, safe to show). */
 class PendingMigrationsError extends Error {

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { AnalyticsService } from '@app/analytics';
+import { pgPool } from '@app/database';
 import { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 
 /** Latency buckets (seconds): 1 ms to 10 s. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -45,7 +44,7 @@ export class MetricsService {
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    const pool = () => (this.dataSource.driver as PostgresDriver).master as Pool | undefined;
+    const pool = () => pgPool(this.dataSource);
     new Gauge({
       name: 'capsules_db_pool_connections',
       help: 'Database pool connections by state (in_use, idle) and requests waiting for one (waiting)',

@@ -1,4 +1,5 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import { Database, type Queries, sql } from '@app/database';
 import { SAMPLE_CAPSULES, type SampleCapsule } from './sample-capsules';
 import { generateRuns, seedWindow, type SeedOptions, type SeedRun, type SeedWindow } from './seed-runs';
 
@@ -32,8 +33,8 @@ export async function seedDatabase(
 ): Promise<SeedResult> {
   const window = seedWindow(options.now, options.days);
   const runs = generateRuns(capsules, options);
-  return dataSource.transaction(async (manager) => {
-    await manager.query("SELECT set_config('capsules.changed_by', $1, true)", [CHANGED_BY]);
+  return new Database(dataSource).transaction(async (manager) => {
+    await manager.rows(sql`SELECT set_config('capsules.changed_by', ${CHANGED_BY}, true)`);
     const capsuleCounts = await upsertCapsules(manager, capsules, window);
     let inserted = 0;
     for (let i = 0; i < runs.length; i += RUN_BATCH) {
@@ -48,7 +49,7 @@ export async function seedDatabase(
 }
 
 async function upsertCapsules(
-  manager: EntityManager,
+  manager: Queries,
   capsules: readonly SampleCapsule[],
   window: SeedWindow,
 ): Promise<SeedResult['capsules']> {
@@ -57,13 +58,13 @@ async function upsertCapsules(
     // Registered 60 to 33 days before the window: older capsules first.
     created_at: new Date(window.start.getTime() - (60 - 3 * index) * DAY_MS).toISOString(),
   }));
-  const changed: { inserted: boolean }[] = await manager.query(
-    `INSERT INTO capsules AS c
+  const changed = await manager.rows<{ inserted: boolean }>(
+    sql`INSERT INTO capsules AS c
        (slug, title, kind, mode, version, status, entrypoint, schedule, timezone,
         grace_seconds, max_runtime_seconds, tags, created_at, updated_at)
      SELECT slug, title, kind, mode, version, status, entrypoint, schedule, timezone,
             grace_seconds, max_runtime_seconds, tags, created_at, created_at
-     FROM jsonb_to_recordset($1::jsonb) AS x(
+     FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(
        slug text, title text, kind text, mode text, version text, status text, entrypoint text,
        schedule text, timezone text, grace_seconds integer, max_runtime_seconds integer, tags text[],
        created_at timestamptz)
@@ -74,7 +75,6 @@ async function upsertCapsules(
        max_runtime_seconds = EXCLUDED.max_runtime_seconds, tags = EXCLUDED.tags, updated_at = now()
      WHERE capsule_definition(c) IS DISTINCT FROM capsule_definition(EXCLUDED)
      RETURNING (xmax = 0) AS inserted`,
-    [JSON.stringify(rows)],
   );
   const inserted = changed.filter((row) => row.inserted).length;
   const updated = changed.length - inserted;
@@ -82,7 +82,7 @@ async function upsertCapsules(
 }
 
 /** Inserts the runs whose run_key is not taken yet; returns how many it inserted. */
-async function insertRuns(manager: EntityManager, runs: readonly SeedRun[]): Promise<number> {
+async function insertRuns(manager: Queries, runs: readonly SeedRun[]): Promise<number> {
   const rows = runs.map((run) => ({
     slug: run.capsuleSlug,
     run_key: run.runKey,
@@ -95,14 +95,14 @@ async function insertRuns(manager: EntityManager, runs: readonly SeedRun[]): Pro
     artifact_uri: run.artifactUri,
     checksum: run.checksum,
   }));
-  const result: { inserted: number }[] = await manager.query(
-    `WITH added AS (
+  const [result] = await manager.rows<{ inserted: number }>(
+    sql`WITH added AS (
        INSERT INTO capsule_runs
          (capsule_id, capsule_revision, actor, status, started_at, completed_at,
           exit_code, message, artifact_uri, checksum, run_key)
        SELECT c.id, c.revision, x.actor, x.status, x.started_at, x.completed_at,
               x.exit_code, x.message, x.artifact_uri, x.checksum, x.run_key
-       FROM jsonb_to_recordset($1::jsonb) AS x(
+       FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(
          slug text, run_key text, actor text, status text, started_at timestamptz, completed_at timestamptz,
          exit_code integer, message text, artifact_uri text, checksum text)
        JOIN capsules c ON c.slug = x.slug
@@ -110,7 +110,6 @@ async function insertRuns(manager: EntityManager, runs: readonly SeedRun[]): Pro
        ON CONFLICT (run_key) WHERE run_key IS NOT NULL DO NOTHING
        RETURNING 1
      ) SELECT count(*)::int AS inserted FROM added`,
-    [JSON.stringify(rows)],
   );
-  return result[0]?.inserted ?? 0;
+  return result?.inserted ?? 0;
 }

@@ -1,4 +1,4 @@
-import { CronSchedule } from '@app/capsules';
+import { CronSchedule } from '@app/schedules';
 import { SAMPLE_CAPSULES } from './sample-capsules';
 import { generateRuns, seedWindow } from './seed-runs';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CronSchedule } from '@app/capsules';
+import { CronSchedule } from '@app/schedules';
 import type { FinalRunStatus } from '@app/runs';
 import type { SampleCapsule } from './sample-capsules';
 

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
-import { SCHEDULE_STATES, type ScheduleState } from '@app/capsules';
+import { SCHEDULE_STATES, type ScheduleState } from '@app/schedules';
 import { AsArray, EmptyAsUndefined } from '@app/common';
 
 export const WINDOWS = ['24h', '7d', '30d', 'all'] as const;

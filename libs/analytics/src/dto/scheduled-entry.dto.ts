@@ -1,5 +1,6 @@
 import { ApiProperty, PickType } from '@nestjs/swagger';
-import { CapsuleResponseDto, ScheduleStateProperty, type ScheduleState } from '@app/capsules';
+import { CapsuleResponseDto } from '@app/capsules';
+import { type ScheduledCapsule, ScheduleStateProperty, type ScheduleState } from '@app/schedules';
 
 export class ScheduledEntryDto extends PickType(CapsuleResponseDto, [
   'slug',
@@ -28,4 +29,22 @@ export class ScheduledEntryDto extends PickType(CapsuleResponseDto, [
 
   @ScheduleStateProperty()
   state!: ScheduleState;
+
+  static fromScheduled(
+    this: void,
+    { capsule, state, nextRun, lastRun, runsToday }: ScheduledCapsule,
+  ): ScheduledEntryDto {
+    return {
+      slug: capsule.slug,
+      title: capsule.title,
+      kind: capsule.kind,
+      schedule: capsule.schedule,
+      timezone: capsule.timezone,
+      entrypoint: capsule.entrypoint,
+      next_run: nextRun?.toISOString() ?? null,
+      last_run: lastRun?.toISOString() ?? null,
+      runs_today: runsToday,
+      state,
+    };
+  }
 }

@@ -1,7 +1,7 @@
 import { ApiProperty, PickType } from '@nestjs/swagger';
 import { CAPSULE_DEFINITION_FIELDS, CAPSULE_STATUSES, type CapsuleEntity, type CapsuleStatus } from '../capsule.entity';
 import type { VersionRow } from '../capsules.repository';
-import { ScheduleStateProperty, type ScheduleState } from '../schedule/schedule-state';
+import { ScheduleStateProperty, type ScheduleState } from '@app/schedules';
 
 export class CapsuleResponseDto {
   @ApiProperty({ example: 1 })

@@ -1,5 +1,5 @@
 import { registerDecorator, type ValidationOptions } from 'class-validator';
-import { CronSchedule, InvalidCronError, isValidTimeZone } from '../schedule/cron';
+import { CronSchedule, InvalidCronError, isValidTimeZone } from '@app/schedules';
 
 /** Slugs that are path segments of fixed routes under /api/capsules. */
 export const RESERVED_SLUGS = ['run', 'runs', 'performance', 'scheduled', 'vocabulary'];
