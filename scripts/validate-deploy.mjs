@@ -515,6 +515,8 @@ function containerEnv(container, base = IMAGE_ENV) {
 
 {
   const { loadConfig, ConfigError } = fromBuild('libs/common/src/config/app-config.js');
+  // The boot's checks too: @app/auth parses API_KEYS / API_KEYS_FILE (main.ts passes the same).
+  const { parseConfiguredApiKeys } = fromBuild('libs/auth/src/configured-api-keys.js');
   const read = new Set();
   // [manifest, container, base environment]: the Deployment, the Jobs, the Cloud Run service.
   const workloads = [...(deployment ? [deployment] : []), ...jobs].flatMap((doc) =>
@@ -533,7 +535,10 @@ function containerEnv(container, base = IMAGE_ENV) {
       },
     });
     try {
-      loadConfig(env, { readFile: () => `ci-file:read:${'f'.repeat(32)}` });
+      loadConfig(env, {
+        readFile: () => `ci-file:read:${'f'.repeat(32)}`,
+        checks: [parseConfiguredApiKeys],
+      });
       configsLoaded++;
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;

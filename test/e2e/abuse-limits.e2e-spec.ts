@@ -1,15 +1,12 @@
 import { Client } from 'pg';
 import { ApiKeysService, generateApiKey } from '@app/auth';
-import { FixedClock, hashApiKey } from '@app/common';
+import { FixedClock } from '@app/common';
 import { ApiKeysRepository } from '../../libs/auth/src/api-keys.repository';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 const KEY_A = 'key-a-0123456789abcdefghijklmnopqrs';
 const KEY_B = 'key-b-0123456789abcdefghijklmnopqrs';
-const KEYS = [
-  { name: 'runner-a', scope: 'write' as const, hash: hashApiKey(KEY_A) },
-  { name: 'runner-b', scope: 'write' as const, hash: hashApiKey(KEY_B) },
-];
+const KEYS = `runner-a:write:${KEY_A},runner-b:write:${KEY_B}`;
 
 describe('rate limits', () => {
   const clock = new FixedClock(new Date('2026-11-24T08:00:00Z'));

@@ -1,13 +1,11 @@
 import { ApiKeysService, databaseKeyId } from '@app/auth';
-import { FixedClock, hashApiKey } from '@app/common';
+import { FixedClock } from '@app/common';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 const READ_KEY = 'read-key-0123456789abcdefghijklmnop';
 const WRITE_KEY = 'write-key-0123456789abcdefghijklmnop';
-const ENV_KEYS = [
-  { name: 'dashboard', scope: 'read' as const, hash: hashApiKey(READ_KEY) },
-  { name: 'ci-runner', scope: 'write' as const, hash: hashApiKey(WRITE_KEY) },
-];
+/** API_KEYS as the environment gives it. */
+const ENV_KEYS = `dashboard:read:${READ_KEY},ci-runner:write:${WRITE_KEY}`;
 const CAPSULE = { slug: 'dawn-dispatch', title: 'Dawn dispatch', kind: 'dispatch', mode: 'automated' };
 
 async function count(t: TestApp, table: string): Promise<number> {

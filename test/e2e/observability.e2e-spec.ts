@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { Client } from 'pg';
-import { createLogger, hashApiKey } from '@app/common';
+import { createLogger } from '@app/common';
 import { registerCapsule } from '../support/fixtures';
 import { promlint } from '../support/promlint';
 import { createTestApp, type TestApp } from '../support/test-app';
@@ -26,10 +26,7 @@ describe('request logs', () => {
     t = await createTestApp({
       logger,
       config: {
-        apiKeys: [
-          { name: 'observer', scope: 'admin', hash: hashApiKey(KEY) },
-          { name: 'ci-writer', scope: 'write', hash: hashApiKey(WRITE_KEY) },
-        ],
+        apiKeys: `observer:admin:${KEY},ci-writer:write:${WRITE_KEY}`,
         dbStatementTimeoutMs: 300,
       },
     });

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { hashApiKey } from '@app/common';
+import { hashApiKey } from '@app/auth';
 import { startEmbeddedPostgres } from '@app/database';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { freePort } from '../support/free-port';

@@ -1,9 +1,9 @@
 import { NestFactory } from '@nestjs/core';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ApiKeysService, AuthModule } from '@app/auth';
-import { type ApiKeyScope, type AppConfig, CommonModule, RequestValidationError } from '@app/common';
-import { buildDataSourceOptions, runMigrations } from '@app/database';
+import { type ApiKeyScope, ApiKeysService, AuthModule, parseConfiguredApiKeys } from '@app/auth';
+import { type AppConfig, CommonModule, RequestValidationError } from '@app/common';
+import { buildDataSourceOptions, DatabaseModule, runMigrations } from '@app/database';
 import { migrationSettings, runCommand, UsageError } from './command';
 
 const USAGE = `usage:
@@ -18,6 +18,8 @@ const USAGE = `usage:
  * allows (as `npm start` would).
  */
 runCommand('ApiKey', async ({ config, databaseUrl }) => {
+  // Bad API_KEYS / API_KEYS_FILE entries: a ConfigError (exit 2), as for the app's boot.
+  const environmentKeys = parseConfiguredApiKeys(config);
   const [command, ...args] = process.argv.slice(2);
   if (!['create', 'list', 'revoke'].includes(command ?? '')) throw new UsageError(USAGE);
   if (config.migrateOnBoot) await runMigrations(migrationSettings(config, databaseUrl));
@@ -41,9 +43,9 @@ runCommand('ApiKey', async ({ config, databaseUrl }) => {
         const revoked = row.revoked_at?.toISOString() ?? '-';
         process.stdout.write(`${[row.id, row.name, row.scope, row.created_at.toISOString(), revoked].join('\t')}\n`);
       }
-      if (config.apiKeys.length > 0) {
+      if (environmentKeys.length > 0) {
         process.stderr.write(
-          `Also ${config.apiKeys.length} key(s) from API_KEYS / API_KEYS_FILE: ${config.apiKeys.map((k) => `${k.name} (${k.scope})`).join(', ')}\n`,
+          `Also ${environmentKeys.length} key(s) from API_KEYS / API_KEYS_FILE: ${environmentKeys.map((k) => `${k.name} (${k.scope})`).join(', ')}\n`,
         );
       }
     } else {
@@ -74,6 +76,7 @@ function keysModule(config: AppConfig, url: string) {
         autoLoadEntities: true,
         retryAttempts: 0,
       }),
+      DatabaseModule,
       AuthModule,
     ],
   })

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { parseConfiguredApiKeys } from '@app/auth';
 import { type AppConfig, ConfigError, loadConfig } from '@app/common';
 import { type DatabaseLocationConfig, type DatabaseSettings, locateDatabase } from '@app/database';
 
@@ -43,7 +44,8 @@ export interface CommandContext {
 export function runCommand(name: string, work: (context: CommandContext) => Promise<void>): void {
   const logger = stderrLogger(name);
   const run = async () => {
-    const config = loadConfig();
+    // Key entries are checked by every command, as by the app's boot (exit 2 before any database work).
+    const config = loadConfig(process.env, { checks: [parseConfiguredApiKeys] });
     const database = await locateDatabase(databaseLocationConfig(config), (message) => logger.log(message));
     try {
       await work({ config, databaseUrl: database.url, logger });

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger as PinoLogger } from 'pino';
-import { ApiKeysService, authStartupVerdict } from '@app/auth';
+import { ApiKeysService, authStartupVerdict, parseConfiguredApiKeys } from '@app/auth';
 import {
   type AppConfig,
   bootLogger,
@@ -32,7 +32,8 @@ import { SERVICE_NAME, SERVICE_VERSION } from './service-info';
 async function bootstrap(): Promise<void> {
   let config;
   try {
-    config = loadConfig(process.env, { stdoutIsTerminal: process.stdout.isTTY });
+    // API key entries are @app/auth's to parse; a bad one is reported with the configuration's other problems.
+    config = loadConfig(process.env, { stdoutIsTerminal: process.stdout.isTTY, checks: [parseConfiguredApiKeys] });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -104,7 +105,11 @@ async function bootstrap(): Promise<void> {
       { logger: bootLogger(logger), abortOnError: false },
     );
     configureApp(app, config);
-    const verdict = authStartupVerdict(config, await app.get(ApiKeysService).countDatabaseKeys());
+    const keys = app.get(ApiKeysService);
+    const verdict = authStartupVerdict(config, {
+      environmentKeys: keys.environmentKeys.length,
+      databaseKeys: await keys.countDatabaseKeys(),
+    });
     log[verdict.level](verdict.message);
     if (!verdict.start) return void (await stop('no API keys', 2));
     await app.listen({ port: config.port, host: config.host });

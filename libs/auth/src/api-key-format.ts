@@ -1,4 +1,16 @@
-import { randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
+
+export type ApiKeyScope = 'read' | 'write' | 'admin';
+export const API_KEY_SCOPES: readonly ApiKeyScope[] = ['read', 'write', 'admin'];
+
+/** Key names: what `changed_by` records and logs show. */
+export const API_KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/;
+export const API_KEY_NAME_RULE = '1-100 letters, digits or . _ @ - (starting with a letter or digit)';
+
+/** SHA-256 of a presented or configured API key (keys are long random strings, so a fast hash is right). */
+export function hashApiKey(key: string): Buffer {
+  return hash('sha256', key, 'buffer');
+}
 
 /**
  * Keys made by `npm run apikey`: `cap_<id>_<secret>`, where `id` (12 base-36

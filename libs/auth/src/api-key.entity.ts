@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { ApiKeyScope } from '@app/common';
+import type { ApiKeyScope } from './api-key-format';
 
 /** A row of `api_keys` (see the CreateApiKeys migration). Only the key's hash is stored. */
 @Entity({ name: 'api_keys' })

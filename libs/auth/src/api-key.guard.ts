@@ -1,7 +1,8 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { APP_CONFIG, type ApiKeyScope, type AppConfig, BadRequestError, Clock, isLocalSetup } from '@app/common';
+import { APP_CONFIG, type AppConfig, BadRequestError, Clock, isLocalSetup } from '@app/common';
 import type { FastifyRequest } from 'fastify';
+import type { ApiKeyScope } from './api-key-format';
 import { ApiKeysService, scopeCovers } from './api-keys.service';
 import { ROUTE_ACCESS, type RouteAccess } from './auth.decorators';
 import { ForbiddenScopeError, TooManyRequestsError, UnauthorizedError } from './auth.errors';

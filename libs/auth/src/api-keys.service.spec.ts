@@ -1,10 +1,10 @@
-import { type AppConfig, FixedClock, hashApiKey, loadConfig, RequestValidationError } from '@app/common';
-import { databaseKeyId, generateApiKey } from './api-key-format';
+import { FixedClock, loadConfig, RequestValidationError } from '@app/common';
+import { databaseKeyId, generateApiKey, hashApiKey } from './api-key-format';
 import type { ApiKeyEntity } from './api-key.entity';
 import type { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeysService, scopeCovers } from './api-keys.service';
 
-function setup(rows: ApiKeyEntity[], envKeys: AppConfig['apiKeys'] = []) {
+function setup(rows: ApiKeyEntity[], envKeys?: string) {
   const clock = new FixedClock(new Date('2026-11-24T08:00:00Z'));
   const repository = {
     findById: jest.fn((id: string) => Promise.resolve(rows.find((row) => row.id === id) ?? null)),
@@ -40,10 +40,17 @@ describe('API key format', () => {
 
 describe('ApiKeysService', () => {
   it('authenticates environment keys without touching the database', async () => {
-    const { service, repository } = setup([], [{ name: 'dash', scope: 'read', hash: hashApiKey('d'.repeat(30)) }]);
+    const { service, repository } = setup([], `dash:read:${'d'.repeat(30)}`);
     expect(await service.authenticate('d'.repeat(30))).toEqual({ name: 'dash', scope: 'read' });
     expect(await service.authenticate('d'.repeat(31))).toBeUndefined();
     expect(repository.findById).not.toHaveBeenCalled();
+    expect(service.environmentKeys).toEqual([{ name: 'dash', scope: 'read', hash: hashApiKey('d'.repeat(30)) }]);
+  });
+
+  it('refuses to be made with bad API key entries', () => {
+    expect(() => setup([], 'dash:root:' + 'd'.repeat(30))).toThrow(
+      'API_KEYS entry 1 (dash): the scope must be read, write or admin',
+    );
   });
 
   it('authenticates a database key by its id and hash, and caches the row for 5 s', async () => {
@@ -90,7 +97,7 @@ describe('ApiKeysService', () => {
   });
 
   it('validates names and scopes, and names taken by environment keys', async () => {
-    const { service } = setup([], [{ name: 'taken', scope: 'read', hash: hashApiKey('t'.repeat(30)) }]);
+    const { service } = setup([], `taken:read:${'t'.repeat(30)}`);
     await expect(service.create('bad name!', 'write')).rejects.toBeInstanceOf(RequestValidationError);
     await expect(service.create('ok', 'root' as never)).rejects.toBeInstanceOf(RequestValidationError);
     await expect(service.create('taken', 'read')).rejects.toThrow(RequestValidationError);

@@ -1,19 +1,17 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig, Clock, RequestValidationError, isDatabaseUnavailable } from '@app/common';
 import {
   API_KEY_NAME,
   API_KEY_NAME_RULE,
   API_KEY_SCOPES,
-  APP_CONFIG,
   type ApiKeyScope,
-  type AppConfig,
-  Clock,
+  databaseKeyId,
+  generateApiKey,
   hashApiKey,
-  RequestValidationError,
-  isDatabaseUnavailable,
-} from '@app/common';
-import { databaseKeyId, generateApiKey } from './api-key-format';
+} from './api-key-format';
 import { ApiKeysRepository } from './api-keys.repository';
+import { type EnvApiKey, parseConfiguredApiKeys } from './configured-api-keys';
 
 /** Who made a request: the key's name (the `changed_by` of what it writes) and its scope. */
 export interface Principal {
@@ -64,12 +62,16 @@ export class ApiKeysService {
   private readonly rows = new Map<string, Cached<KeyRow | null>>();
   private readonly reading = new Map<string, Promise<KeyRow | null>>();
   private activeCount?: Cached<number>;
+  /** The keys of API_KEYS and API_KEYS_FILE, hashed (the boot has already refused bad entries). */
+  readonly environmentKeys: readonly EnvApiKey[];
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
     private readonly keys: ApiKeysRepository,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.environmentKeys = parseConfiguredApiKeys(config);
+  }
 
   /**
    * The principal of a presented key, or undefined. `beforeLookup` runs just before a database
@@ -81,7 +83,7 @@ export class ApiKeysService {
   async authenticate(presented: string, beforeLookup?: () => void): Promise<Principal | undefined> {
     const hash = hashApiKey(presented);
     let found: Principal | undefined;
-    for (const key of this.config.apiKeys) {
+    for (const key of this.environmentKeys) {
       if (timingSafeEqual(hash, key.hash) && !found) found = { name: key.name, scope: key.scope };
     }
     if (found) return found;
@@ -93,7 +95,7 @@ export class ApiKeysService {
 
   /** Whether any key exists (environment, or an active database key). */
   async anyKeys(): Promise<boolean> {
-    if (this.config.apiKeys.length > 0) return true;
+    if (this.environmentKeys.length > 0) return true;
     const now = this.clock.now().getTime();
     if (!this.activeCount || this.activeCount.until <= now) {
       this.activeCount = { value: await this.countDatabaseKeys(), until: now + KEY_CACHE_TTL_MS };
@@ -115,7 +117,7 @@ export class ApiKeysService {
     if (!(API_KEY_SCOPES as readonly string[]).includes(scope)) {
       errors.push({ field: 'scope', message: 'scope must be read, write or admin' });
     }
-    if (this.config.apiKeys.some((key) => key.name === name)) {
+    if (this.environmentKeys.some((key) => key.name === name)) {
       errors.push({ field: 'name', message: `a key named "${name}" is configured by environment` });
     }
     if (errors.length > 0) throw new RequestValidationError(errors);

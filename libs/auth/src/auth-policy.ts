@@ -14,10 +14,10 @@ export interface AuthStartupVerdict {
  * anywhere, with a warning on every start.
  */
 export function authStartupVerdict(
-  config: Pick<AppConfig, 'nodeEnv' | 'host' | 'authDisabled' | 'apiKeys'>,
-  databaseKeys: number,
+  config: Pick<AppConfig, 'nodeEnv' | 'host' | 'authDisabled'>,
+  { environmentKeys, databaseKeys }: { environmentKeys: number; databaseKeys: number },
 ): AuthStartupVerdict {
-  const keys = config.apiKeys.length + databaseKeys;
+  const keys = environmentKeys + databaseKeys;
   if (config.authDisabled) {
     return {
       start: true,
@@ -31,7 +31,7 @@ export function authStartupVerdict(
     return {
       start: true,
       level: 'info',
-      message: `API keys required (${config.apiKeys.length} from the environment, ${databaseKeys} in the database)`,
+      message: `API keys required (${environmentKeys} from the environment, ${databaseKeys} in the database)`,
     };
   }
   if (isLocalSetup(config)) {

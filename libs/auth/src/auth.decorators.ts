@@ -1,7 +1,7 @@
 import { applyDecorators, createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
-import type { ApiKeyScope } from '@app/common';
 import type { FastifyRequest } from 'fastify';
+import type { ApiKeyScope } from './api-key-format';
 
 /**
  * What a route needs: a scope, `public` (probes), or `metrics` (public when

@@ -7,3 +7,4 @@ export * from './auth.module';
 export * from './rate-limiter';
 export type {} from './fastify-request';
 export * from './auth-policy';
+export * from './configured-api-keys';

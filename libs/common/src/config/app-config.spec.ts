@@ -1,4 +1,4 @@
-import { ConfigError, hashApiKey, isLocalSetup, loadConfig } from './app-config';
+import { ConfigError, isLocalSetup, loadConfig } from './app-config';
 
 describe('loadConfig', () => {
   it('has working defaults for the local embedded setup', () => {
@@ -66,10 +66,7 @@ describe('loadConfig', () => {
       bodyLimitBytes: 2048,
       logLevel: 'debug',
       logFormat: 'pretty',
-      apiKeys: [
-        { name: 'ci-runner', scope: 'write', hash: hashApiKey('0123456789abcdef0123456789abcdef') },
-        { name: 'dash', scope: 'read', hash: hashApiKey('fedcba9876543210fedcba9876543210') },
-      ],
+      apiKeys: 'ci-runner:write:0123456789abcdef0123456789abcdef, dash:read:fedcba9876543210fedcba9876543210',
       authDisabled: false,
       metricsPublic: true,
       trustProxy: 1,
@@ -81,34 +78,16 @@ describe('loadConfig', () => {
     });
   });
 
-  it('reads keys from API_KEYS_FILE, one per line, skipping blanks and comments', () => {
-    const config = loadConfig(
-      { API_KEYS_FILE: '/run/secrets/keys' },
-      {
-        readFile: () =>
-          '# keys\nrunner:write:0123456789abcdef0123456789abcdef\r\n\nops:admin:abcdefabcdefabcdefabcdefabcdef\n',
-      },
-    );
-    expect(config.apiKeys.map(({ name, scope }) => `${name}:${scope}`)).toEqual(['runner:write', 'ops:admin']);
-    expect(config.apiKeys[0].hash).toEqual(hashApiKey('0123456789abcdef0123456789abcdef'));
-  });
-
-  it('rejects bad key entries without echoing the key, and duplicate names', () => {
-    let error: unknown;
-    try {
-      loadConfig({
-        API_KEYS:
-          'no-scope-here, x:superuser:0123456789abcdef0123456789abcdef, short:read:tooshort-secret, a:read:0123456789abcdef0123456789abcdef, a:write:0123456789abcdef0123456789abcdeg',
-      });
-    } catch (e) {
-      error = e;
-    }
-    const message = (error as ConfigError).message;
-    expect(message).toContain('API_KEYS entry 1');
-    expect(message).toContain('API_KEYS entry 2 (x): the scope must be read, write or admin');
-    expect(message).toContain('API_KEYS entry 3 (short): the key must be at least 24 characters');
-    expect(message).toContain('name a key twice: a');
-    expect(message).not.toContain('tooshort-secret');
+  it('keeps API_KEYS as given and reads the API_KEYS_FILE once, at load (@app/auth parses them)', () => {
+    const readFile = jest.fn(() => 'runner:write:0123456789abcdef0123456789abcdef\n');
+    const config = loadConfig({ API_KEYS: '  anything, at all  ', API_KEYS_FILE: '/run/secrets/keys' }, { readFile });
+    expect(config.apiKeys).toBe('anything, at all');
+    expect(config.apiKeysFile).toEqual({
+      path: '/run/secrets/keys',
+      contents: 'runner:write:0123456789abcdef0123456789abcdef\n',
+    });
+    expect(readFile).toHaveBeenCalledWith('/run/secrets/keys');
+    expect(loadConfig({ API_KEYS: ' ' })).toMatchObject({ apiKeys: undefined, apiKeysFile: undefined });
   });
 
   it('fails clearly when API_KEYS_FILE cannot be read', () => {
@@ -152,6 +131,36 @@ describe('loadConfig', () => {
     expect(isLocalSetup({ nodeEnv: 'production', host: '127.0.0.1' })).toBe(false);
     expect(isLocalSetup({ nodeEnv: 'development', host: '0.0.0.0' })).toBe(false);
     expect(isLocalSetup({ nodeEnv: 'test', host: '10.0.0.5' })).toBe(false);
+  });
+
+  it('reports the problems of the checks it is given with its own, and rethrows other errors', () => {
+    const check = jest.fn(() => {
+      throw new ConfigError(['FEATURE_X is wrong']);
+    });
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty' }, { checks: [check] });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as ConfigError).problems).toEqual([
+      'PORT must be a whole number from 0 to 65535 (got "eighty")',
+      'FEATURE_X is wrong',
+    ]);
+    expect(check).toHaveBeenCalledWith(expect.objectContaining({ port: 8080 }));
+    expect(loadConfig({}, { checks: [() => 'fine'] }).port).toBe(8080);
+    expect(() =>
+      loadConfig(
+        {},
+        {
+          checks: [
+            () => {
+              throw new TypeError('a bug');
+            },
+          ],
+        },
+      ),
+    ).toThrow(TypeError);
   });
 
   it('names every bad variable at once', () => {

@@ -1,27 +1,5 @@
-import { hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-
-export type ApiKeyScope = 'read' | 'write' | 'admin';
-export const API_KEY_SCOPES: readonly ApiKeyScope[] = ['read', 'write', 'admin'];
-
-/** A key given by environment (API_KEYS / API_KEYS_FILE): only its SHA-256 is kept. */
-export interface EnvApiKey {
-  name: string;
-  scope: ApiKeyScope;
-  hash: Buffer;
-}
-
-/** SHA-256 of a presented or configured API key (keys are long random strings, so a fast hash is right). */
-export function hashApiKey(key: string): Buffer {
-  return hash('sha256', key, 'buffer');
-}
-
-/** Key names: what `changed_by` records and logs show. */
-export const API_KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/;
-export const API_KEY_NAME_RULE = '1-100 letters, digits or . _ @ - (starting with a letter or digit)';
-/** Shortest key accepted from the environment (generated keys are far longer). */
-export const MIN_ENV_KEY_LENGTH = 24;
 
 /**
  * The service's configuration, read once from the environment at boot.
@@ -49,8 +27,13 @@ export interface AppConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** JSON lines (default) or human-readable lines (default when stdout is a terminal outside production). */
   logFormat: 'json' | 'pretty';
-  /** Keys from API_KEYS and API_KEYS_FILE (hashed); more live in the database (`npm run apikey`). */
-  apiKeys: EnvApiKey[];
+  /**
+   * API_KEYS as given (`name:scope:key` entries, comma-separated), for @app/auth to parse and
+   * hash; more keys live in the database (`npm run apikey`).
+   */
+  apiKeys?: string;
+  /** API_KEYS_FILE: its path and its contents (`name:scope:key` lines), read at boot for @app/auth. */
+  apiKeysFile?: { path: string; contents: string };
   /** AUTH_DISABLED: every route open to anyone (warned about on every start). */
   authDisabled: boolean;
   /** METRICS_PUBLIC: /metrics without a key (otherwise it needs a read key). */
@@ -92,10 +75,18 @@ type Env = Record<string, string | undefined>;
 
 const LOCAL_DASHBOARD_ORIGINS = ['http://localhost:3000', 'http://localhost:3001'];
 
-export function loadConfig(
-  env: Env = process.env,
-  options: { stdoutIsTerminal?: boolean; readFile?: (path: string) => string } = {},
-): AppConfig {
+export interface LoadConfigOptions {
+  stdoutIsTerminal?: boolean;
+  readFile?: (path: string) => string;
+  /**
+   * Checks of values that a feature library reads from the raw configuration (e.g. @app/auth's
+   * parseConfiguredApiKeys): the problems of a ConfigError one throws are reported with the
+   * others, so a bad boot names every problem at once.
+   */
+  checks?: ((config: AppConfig) => unknown)[];
+}
+
+export function loadConfig(env: Env = process.env, options: LoadConfigOptions = {}): AppConfig {
   const problems: string[] = [];
   const read = new EnvReader(env, problems);
   const nodeEnv = read.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
@@ -124,10 +115,8 @@ export function loadConfig(
       ['json', 'pretty'] as const,
       options.stdoutIsTerminal && nodeEnv !== 'production' ? 'pretty' : 'json',
     ),
-    apiKeys: [
-      ...read.apiKeys('API_KEYS', read.raw('API_KEYS')?.split(',')),
-      ...read.apiKeys('API_KEYS_FILE', read.fileLines('API_KEYS_FILE', options.readFile)),
-    ],
+    apiKeys: read.raw('API_KEYS'),
+    apiKeysFile: read.file('API_KEYS_FILE', options.readFile),
     authDisabled: read.bool('AUTH_DISABLED', false),
     metricsPublic: read.bool('METRICS_PUBLIC', false),
     trustProxy: read.trustProxy('TRUST_PROXY'),
@@ -143,10 +132,14 @@ export function loadConfig(
         `(${config.requestTimeoutMs}), so a slow statement is cancelled before its request gives up`,
     );
   }
-  const names = config.apiKeys.map((key) => key.name);
-  const repeated = names.filter((name, i) => names.indexOf(name) !== i);
-  if (repeated.length > 0)
-    problems.push(`API_KEYS / API_KEYS_FILE name a key twice: ${[...new Set(repeated)].join(', ')}`);
+  for (const check of options.checks ?? []) {
+    try {
+      check(config);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
@@ -225,37 +218,18 @@ class EnvReader {
     return false;
   }
 
-  /** `name:scope:key` entries; a bad entry is reported by position, never echoing the key. */
-  apiKeys(variable: string, entries: string[] | undefined): EnvApiKey[] {
-    const keys: EnvApiKey[] = [];
-    (entries ?? [])
-      .map((entry) => entry.trim())
-      .forEach((entry, index) => {
-        if (entry === '' || entry.startsWith('#')) return;
-        const [name, scope, ...rest] = entry.split(':');
-        const key = rest.join(':');
-        const where = `${variable} entry ${index + 1}`;
-        if (!API_KEY_NAME.test(name ?? '')) {
-          this.problems.push(`${where}: the name must be ${API_KEY_NAME_RULE} (format name:scope:key)`);
-        } else if (!(API_KEY_SCOPES as readonly string[]).includes(scope ?? '')) {
-          this.problems.push(`${where} (${name}): the scope must be read, write or admin`);
-        } else if (key.length < MIN_ENV_KEY_LENGTH) {
-          this.problems.push(`${where} (${name}): the key must be at least ${MIN_ENV_KEY_LENGTH} characters`);
-        } else {
-          keys.push({ name, scope: scope as ApiKeyScope, hash: hashApiKey(key) });
-        }
-      });
-    return keys;
-  }
-
-  fileLines(name: string, readFile: (path: string) => string = (path) => readFileSync(path, 'utf8')): string[] {
+  /** A file named by a variable: its path and contents (a problem when it cannot be read). */
+  file(
+    name: string,
+    readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+  ): { path: string; contents: string } | undefined {
     const path = this.raw(name);
-    if (path === undefined) return [];
+    if (path === undefined) return undefined;
     try {
-      return readFile(path).split(/\r?\n/);
+      return { path, contents: readFile(path) };
     } catch (error) {
       this.problems.push(`${name}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-      return [];
+      return undefined;
     }
   }
 
