@@ -6,6 +6,7 @@ import { CreateRunRollups1764000000004 } from './1764000000004-CreateRunRollups'
 import { CreateApiKeys1764000000005 } from './1764000000005-CreateApiKeys';
 import { FoldChecksumLookups1764000000006 } from './1764000000006-FoldChecksumLookups';
 import { CreateReadinessProbe1764000000007 } from './1764000000007-CreateReadinessProbe';
+import { ScheduledCapsulesLocalDay1764000000008 } from './1764000000008-ScheduledCapsulesLocalDay';
 
 /**
  * Every migration, in the order it applies. Listed by hand (no globs): the
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   CreateApiKeys1764000000005,
   FoldChecksumLookups1764000000006,
   CreateReadinessProbe1764000000007,
+  ScheduledCapsulesLocalDay1764000000008,
 ];

@@ -199,7 +199,7 @@ CREATE VIEW scheduled_capsules AS
     s.oldest_running_started_at,
     ( SELECT count(*)::integer AS count
            FROM capsule_runs r
-          WHERE r.capsule_id = c.id AND r.started_at >= (now() - '24:00:00'::interval)) AS runs_today
+          WHERE r.capsule_id = c.id AND r.started_at >= local_day_start(now(), c.timezone) AND r.started_at <= now()) AS runs_today
    FROM capsules c
      JOIN capsule_run_summary s ON s.capsule_id = c.id
   WHERE c.status = 'active'::text AND c.schedule IS NOT NULL;
@@ -408,6 +408,20 @@ AS $function$
         END LOOP;
         RETURN a;
       END
+      $function$;
+
+CREATE OR REPLACE FUNCTION public.local_day_start(at timestamp with time zone, tz text)
+ RETURNS timestamp with time zone
+ LANGUAGE sql
+ STABLE PARALLEL SAFE
+AS $function$
+        WITH d AS (SELECT date_trunc('day', at AT TIME ZONE tz) AS midnight)
+        SELECT coalesce(min(c.at), min(d.midnight AT TIME ZONE tz))
+        FROM d CROSS JOIN LATERAL (VALUES
+          (d.midnight AT TIME ZONE tz),
+          ((d.midnight - interval '3 hours') AT TIME ZONE tz + interval '3 hours')
+        ) AS c(at)
+        WHERE (c.at AT TIME ZONE tz)::date = d.midnight::date
       $function$;
 
 CREATE OR REPLACE FUNCTION public.rollup_bucket(grain text, started_at timestamp with time zone)

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
-import { buildDataSourceOptions } from '@app/database';
+import { buildDataSourceOptions, FAILED_RUN_STATUSES, RUN_STATUSES } from '@app/database';
+import { startOfLocalDay } from '@app/schedules';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 describe('analytics views', () => {
@@ -78,6 +79,68 @@ describe('analytics views', () => {
     });
     expect(typeof rows[0].runs_today).toBe('number');
     expect(typeof rows[0].grace_seconds).toBe('number');
+  });
+
+  // The views are the reporting interface for SQL users: they mean what the API means.
+  it('scheduled_capsules.runs_today counts the local day in the capsule time zone, as the API does', async () => {
+    await ds.query(
+      `INSERT INTO capsules (slug, title, kind, mode, schedule, timezone)
+       VALUES ('kiritimati', 'K', 'digest', 'automated', '0 * * * *', 'Pacific/Kiritimati')`,
+    );
+    const [{ now }] = await ds.query<{ now: Date }[]>('SELECT now() AS now');
+    const dayStart = startOfLocalDay(now, 'Pacific/Kiritimati');
+    const starts = [-26 * 3600_000, -23 * 3600_000, -60_000, 0, 1000].map((d) => new Date(dayStart.getTime() + d));
+    const past = starts.filter((t) => t <= now);
+    await ds.query(
+      `INSERT INTO capsule_runs (capsule_id, actor, status, started_at, completed_at)
+       SELECT c.id, 'cron', 'success', t, t FROM capsules c, unnest($1::timestamptz[]) AS t WHERE c.slug = 'kiritimati'`,
+      [past],
+    );
+    const [row] = await ds.query<{ runs_today: number }[]>(
+      `SELECT runs_today FROM scheduled_capsules WHERE slug = 'kiritimati'`,
+    );
+    expect(row.runs_today).toBe(past.filter((t) => t >= dayStart).length);
+    await ds.query(`DELETE FROM capsules WHERE slug = 'kiritimati'`);
+  });
+
+  it("local_day_start() is the service's startOfLocalDay, DST gaps and odd offsets included", async () => {
+    const zones = [
+      'UTC',
+      'America/New_York',
+      'America/Santiago',
+      'America/Havana',
+      'Asia/Beirut',
+      'Australia/Lord_Howe',
+      'Asia/Kathmandu',
+      'Pacific/Apia',
+    ];
+    const instants: Date[] = [];
+    for (let t = Date.UTC(2025, 0, 1); t < Date.UTC(2027, 0, 1); t += 11 * 3600_000) instants.push(new Date(t));
+    for (const zone of zones) {
+      const rows = await ds.query<{ start: Date }[]>(
+        'SELECT local_day_start(at, $2) AS start FROM unnest($1::timestamptz[]) WITH ORDINALITY AS u(at, n) ORDER BY n',
+        [instants, zone],
+      );
+      const differing = instants
+        .map((at, i) => [at.toISOString(), rows[i].start.toISOString(), startOfLocalDay(at, zone).toISOString()])
+        .filter(([, sql, service]) => sql !== service);
+      expect([zone, differing]).toEqual([zone, []]);
+    }
+  });
+
+  it('capsule_performance counts as failures exactly FAILED_RUN_STATUSES', async () => {
+    await ds.query(`INSERT INTO capsules (slug, title, kind, mode) VALUES ('every-status', 'E', 'k', 'm')`);
+    await ds.query(
+      `INSERT INTO capsule_runs (capsule_id, actor, status, started_at, completed_at)
+       SELECT c.id, 'test', s, now() - interval '1 minute', CASE WHEN s = 'running' THEN NULL ELSE now() END
+       FROM capsules c, unnest($1::text[]) AS s WHERE c.slug = 'every-status'`,
+      [RUN_STATUSES],
+    );
+    const [row] = await ds.query<{ failed_runs: number; successful_runs: number }[]>(
+      `SELECT failed_runs, successful_runs FROM capsule_performance WHERE capsule_slug = 'every-status'`,
+    );
+    expect(row).toEqual({ failed_runs: FAILED_RUN_STATUSES.length, successful_runs: 1 });
+    await ds.query(`DELETE FROM capsules WHERE slug = 'every-status'`);
   });
 
   it('derives duration_ms from the two instants', async () => {
