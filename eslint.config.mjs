@@ -3,8 +3,9 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 /**
- * Dependencies point one way: apps -> libs; runs -> capsules -> schedules; analytics reads capsules and
- * schedules; features -> auth, database, common;
+ * Dependencies point one way: apps -> libs; runs -> alerts -> capsules -> schedules (a run report
+ * writes its flips in its own transaction); analytics reads capsules and schedules; features -> auth,
+ * database, common;
  * common and database know no feature. Each lib may import only the libs listed for it, through
  * their barrels (`@app/<lib>`), never another lib's files or an app's.
  */
@@ -14,7 +15,8 @@ const LIB_DEPENDENCIES = {
   auth: ['common', 'database'],
   schedules: ['common', 'database'],
   capsules: ['common', 'database', 'auth', 'schedules'],
-  runs: ['common', 'database', 'auth', 'capsules'],
+  alerts: ['common', 'database', 'auth', 'capsules', 'schedules'],
+  runs: ['common', 'database', 'auth', 'capsules', 'alerts'],
   analytics: ['common', 'database', 'auth', 'capsules', 'schedules'],
 };
 

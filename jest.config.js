@@ -23,7 +23,9 @@ const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j|mj)s$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
-  moduleNameMapper: { '^@app/(analytics|auth|capsules|common|database|runs|schedules)$': '<rootDir>/libs/$1/src' },
+  moduleNameMapper: {
+    '^@app/(alerts|analytics|auth|capsules|common|database|runs|schedules)$': '<rootDir>/libs/$1/src',
+  },
   setupFiles: ['reflect-metadata'],
 };
 

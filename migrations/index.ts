@@ -7,6 +7,7 @@ import { CreateApiKeys1764000000005 } from './1764000000005-CreateApiKeys';
 import { FoldChecksumLookups1764000000006 } from './1764000000006-FoldChecksumLookups';
 import { CreateReadinessProbe1764000000007 } from './1764000000007-CreateReadinessProbe';
 import { ScheduledCapsulesLocalDay1764000000008 } from './1764000000008-ScheduledCapsulesLocalDay';
+import { CreateAlerts1764000000009 } from './1764000000009-CreateAlerts';
 
 /**
  * Every migration, in the order it applies. Listed by hand (no globs): the
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   FoldChecksumLookups1764000000006,
   CreateReadinessProbe1764000000007,
   ScheduledCapsulesLocalDay1764000000008,
+  CreateAlerts1764000000009,
 ];

@@ -1,5 +1,26 @@
 -- The schema the migrations build (npm run schema). Generated: do not edit.
 
+CREATE TABLE alert_channels (
+  id integer GENERATED ALWAYS AS IDENTITY NOT NULL,
+  name text NOT NULL,
+  type text NOT NULL,
+  target text NOT NULL,
+  secret text,
+  capsules text[] DEFAULT '{}'::text[] NOT NULL,
+  kinds text[] DEFAULT '{}'::text[] NOT NULL,
+  tags text[] DEFAULT '{}'::text[] NOT NULL,
+  consecutive_failures integer DEFAULT 0 NOT NULL,
+  last_success_at timestamp(3) with time zone,
+  last_failure_at timestamp(3) with time zone,
+  created_at timestamp(3) with time zone DEFAULT now() NOT NULL,
+  updated_at timestamp(3) with time zone DEFAULT now() NOT NULL
+);
+ALTER TABLE alert_channels ADD CONSTRAINT alert_channels_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 100)));
+ALTER TABLE alert_channels ADD CONSTRAINT alert_channels_name_unique UNIQUE (name);
+ALTER TABLE alert_channels ADD CONSTRAINT alert_channels_pkey PRIMARY KEY (id);
+ALTER TABLE alert_channels ADD CONSTRAINT alert_channels_target_length CHECK (((char_length(target) >= 1) AND (char_length(target) <= 2000)));
+ALTER TABLE alert_channels ADD CONSTRAINT alert_channels_type CHECK ((type = ANY (ARRAY['webhook'::text, 'slack'::text, 'email'::text])));
+
 CREATE TABLE api_keys (
   id text NOT NULL,
   name text NOT NULL,
@@ -15,6 +36,36 @@ ALTER TABLE api_keys ADD CONSTRAINT api_keys_name_check CHECK ((name ~ '^[A-Za-z
 ALTER TABLE api_keys ADD CONSTRAINT api_keys_pkey PRIMARY KEY (id);
 ALTER TABLE api_keys ADD CONSTRAINT api_keys_scope_check CHECK ((scope = ANY (ARRAY['read'::text, 'write'::text, 'admin'::text])));
 CREATE UNIQUE INDEX api_keys_active_name ON public.api_keys USING btree (name) WHERE (revoked_at IS NULL);
+
+CREATE TABLE capsule_alerts (
+  capsule_id integer NOT NULL,
+  status text DEFAULT 'new'::text NOT NULL,
+  alert_after timestamp(3) with time zone,
+  rules jsonb DEFAULT '{}'::jsonb NOT NULL,
+  snoozed_until timestamp(3) with time zone,
+  changed_at timestamp(3) with time zone
+);
+ALTER TABLE capsule_alerts ADD CONSTRAINT capsule_alerts_capsule_id_fkey FOREIGN KEY (capsule_id) REFERENCES capsules(id) ON DELETE CASCADE;
+ALTER TABLE capsule_alerts ADD CONSTRAINT capsule_alerts_pkey PRIMARY KEY (capsule_id);
+ALTER TABLE capsule_alerts ADD CONSTRAINT capsule_alerts_rules_object CHECK ((jsonb_typeof(rules) = 'object'::text));
+ALTER TABLE capsule_alerts ADD CONSTRAINT capsule_alerts_status CHECK ((status = ANY (ARRAY['new'::text, 'up'::text, 'down'::text, 'paused'::text])));
+CREATE INDEX capsule_alerts_due ON public.capsule_alerts USING btree (alert_after) WHERE (alert_after IS NOT NULL);
+
+CREATE TABLE capsule_flips (
+  id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
+  capsule_id integer NOT NULL,
+  from_status text NOT NULL,
+  to_status text NOT NULL,
+  reason text NOT NULL,
+  at timestamp(3) with time zone NOT NULL,
+  run_id bigint,
+  notified boolean NOT NULL,
+  created_at timestamp(3) with time zone DEFAULT now() NOT NULL
+);
+ALTER TABLE capsule_flips ADD CONSTRAINT capsule_flips_capsule_id_fkey FOREIGN KEY (capsule_id) REFERENCES capsules(id) ON DELETE CASCADE;
+ALTER TABLE capsule_flips ADD CONSTRAINT capsule_flips_pkey PRIMARY KEY (id);
+ALTER TABLE capsule_flips ADD CONSTRAINT capsule_flips_reason CHECK ((reason = ANY (ARRAY['missed'::text, 'failed'::text, 'failure_streak'::text, 'failure_rate'::text, 'stuck'::text, 'slow'::text, 'fast'::text, 'recovered'::text, 'paused'::text, 'resumed'::text])));
+CREATE INDEX capsule_flips_by_capsule ON public.capsule_flips USING btree (capsule_id, at DESC, id DESC);
 
 CREATE TABLE capsule_run_rollups (
   capsule_id integer NOT NULL,
@@ -112,6 +163,42 @@ ALTER TABLE capsules ADD CONSTRAINT capsules_tags_count CHECK ((cardinality(tags
 ALTER TABLE capsules ADD CONSTRAINT capsules_timezone_length CHECK (((char_length(timezone) >= 1) AND (char_length(timezone) <= 64)));
 ALTER TABLE capsules ADD CONSTRAINT capsules_title_length CHECK (((char_length(title) >= 1) AND (char_length(title) <= 200)));
 ALTER TABLE capsules ADD CONSTRAINT capsules_version_length CHECK (((char_length(version) >= 1) AND (char_length(version) <= 50)));
+
+CREATE TABLE notification_attempts (
+  notification_id bigint NOT NULL,
+  attempt integer NOT NULL,
+  at timestamp(3) with time zone DEFAULT now() NOT NULL,
+  status_code integer,
+  latency_ms integer NOT NULL,
+  error text
+);
+ALTER TABLE notification_attempts ADD CONSTRAINT notification_attempts_notification_id_fkey FOREIGN KEY (notification_id) REFERENCES notifications(id) ON DELETE CASCADE;
+ALTER TABLE notification_attempts ADD CONSTRAINT notification_attempts_pkey PRIMARY KEY (notification_id, attempt);
+
+CREATE TABLE notifications (
+  id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
+  message_id uuid DEFAULT gen_random_uuid() NOT NULL,
+  flip_id bigint,
+  channel_id integer NOT NULL,
+  capsule_id integer,
+  type text NOT NULL,
+  payload jsonb NOT NULL,
+  status text DEFAULT 'pending'::text NOT NULL,
+  attempts integer DEFAULT 0 NOT NULL,
+  next_attempt_at timestamp(3) with time zone DEFAULT now() NOT NULL,
+  last_error text,
+  created_at timestamp(3) with time zone DEFAULT now() NOT NULL,
+  delivered_at timestamp(3) with time zone
+);
+ALTER TABLE notifications ADD CONSTRAINT notifications_capsule_id_fkey FOREIGN KEY (capsule_id) REFERENCES capsules(id) ON DELETE CASCADE;
+ALTER TABLE notifications ADD CONSTRAINT notifications_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES alert_channels(id) ON DELETE CASCADE;
+ALTER TABLE notifications ADD CONSTRAINT notifications_flip_id_fkey FOREIGN KEY (flip_id) REFERENCES capsule_flips(id) ON DELETE CASCADE;
+ALTER TABLE notifications ADD CONSTRAINT notifications_message_id_unique UNIQUE (message_id);
+ALTER TABLE notifications ADD CONSTRAINT notifications_once_per_flip_and_channel UNIQUE (flip_id, channel_id);
+ALTER TABLE notifications ADD CONSTRAINT notifications_pkey PRIMARY KEY (id);
+ALTER TABLE notifications ADD CONSTRAINT notifications_status CHECK ((status = ANY (ARRAY['pending'::text, 'delivered'::text, 'failed'::text])));
+CREATE INDEX notifications_due ON public.notifications USING btree (next_attempt_at) WHERE (status = 'pending'::text);
+CREATE INDEX notifications_newest ON public.notifications USING btree (created_at DESC, id DESC);
 
 CREATE TABLE readiness_probe (
   replica text NOT NULL,

@@ -20,6 +20,11 @@ export interface Queries {
   rows<T extends QueryResultRow>(query: Sql): Promise<T[]>;
   /** The first row, or undefined when there is none. */
   first<T extends QueryResultRow>(query: Sql): Promise<T | undefined>;
+  /**
+   * A named (prepared) statement: parsed and planned once per connection instead of at every
+   * call; for the hot paths. The name must stand for one text.
+   */
+  prepared<T extends QueryResultRow>(name: string, query: Sql): Promise<T[]>;
 }
 
 /**
@@ -38,10 +43,6 @@ export class Database implements Queries {
     return (await this.rows<T>(query))[0];
   }
 
-  /**
-   * A named (prepared) statement: parsed and planned once per connection instead of at every
-   * call; for the hot paths. The name must stand for one text.
-   */
   async prepared<T extends QueryResultRow>(name: string, query: Sql): Promise<T[]> {
     return (await this.pool().query<T>({ name, ...query.toQuery() })).rows;
   }
@@ -75,7 +76,12 @@ export class Database implements Queries {
 
 function clientQueries(client: PoolClient): Queries {
   const rows = async <T extends QueryResultRow>(query: Sql) => (await client.query<T>(query.toQuery())).rows;
-  return { rows, first: async <T extends QueryResultRow>(query: Sql) => (await rows<T>(query))[0] };
+  return {
+    rows,
+    first: async <T extends QueryResultRow>(query: Sql) => (await rows<T>(query))[0],
+    prepared: async <T extends QueryResultRow>(name: string, query: Sql) =>
+      (await client.query<T>({ name, ...query.toQuery() })).rows,
+  };
 }
 
 /** Provides `Database` everywhere; imported once, by the app module. */

@@ -6,6 +6,7 @@ import {
   Database,
   jsonBytesBound,
   PAGE_BYTE_BUDGET,
+  type Queries,
   sql,
   type Sql,
   withByteBudget,
@@ -83,19 +84,20 @@ export class RunsRepository {
   constructor(private readonly db: Database) {}
 
   /**
-   * One round trip in the common case: the capsule is looked up inside the INSERT (an unknown
+   * In the report's transaction (`tx`, where its flips are written too). One statement in the
+   * common case: the capsule is looked up inside the INSERT (an unknown
    * slug inserts nothing), and a run_key already taken inserts nothing either (the unique index
    * decides, also between concurrent retries); only then a second query tells which. Missing
    * instants default to the database's now(): a finished run without times finished now; one
    * with only `started_at` finished now (or at its start).
    */
-  async insert(run: NewRun): Promise<InsertRunResult> {
+  async insert(tx: Queries, run: NewRun): Promise<InsertRunResult> {
     const status = sql.value(run.status);
     const startedAt = sql.value(run.startedAt);
     const completedAt = sql.value(run.completedAt);
     const slug = sql.value(run.capsuleSlug);
     // The hot path: a named (prepared) statement, planned once per connection.
-    const [inserted] = await this.db.prepared<RunRow>(
+    const [inserted] = await tx.prepared<RunRow>(
       'capsules:insert-run',
       sql`INSERT INTO capsule_runs AS r
             (capsule_id, capsule_revision, actor, status, started_at, completed_at,
@@ -110,19 +112,19 @@ export class RunsRepository {
           RETURNING ${RUN_COLUMNS}, ${slug}::text AS capsule_slug`,
     );
     if (inserted) return { outcome: 'inserted', run: inserted };
-    const existing = run.runKey === null ? undefined : await this.findByRunKey(run.runKey);
+    const existing = run.runKey === null ? undefined : await this.findByRunKey(tx, run.runKey);
     return existing ? { outcome: 'key-taken', existing } : { outcome: 'capsule-not-found' };
   }
 
-  findById(id: string): Promise<RunRow | undefined> {
-    return this.db.first<RunRow>(
+  findById(id: string, tx: Queries = this.db): Promise<RunRow | undefined> {
+    return tx.first<RunRow>(
       sql`SELECT ${RUN_COLUMNS}, c.slug AS capsule_slug FROM capsule_runs r JOIN capsules c ON c.id = r.capsule_id
           WHERE r.id = ${id}`,
     );
   }
 
-  private findByRunKey(runKey: string): Promise<(RunRow & { request_hash: string | null }) | undefined> {
-    return this.db.first(
+  private findByRunKey(tx: Queries, runKey: string): Promise<(RunRow & { request_hash: string | null }) | undefined> {
+    return tx.first(
       sql`SELECT ${RUN_COLUMNS}, r.request_hash, c.slug AS capsule_slug
           FROM capsule_runs r JOIN capsules c ON c.id = r.capsule_id WHERE r.run_key = ${runKey}`,
     );
@@ -134,10 +136,10 @@ export class RunsRepository {
    * the run finished and changes nothing). When nothing changed, reads the
    * run to say why.
    */
-  async updateRunning(id: string, changes: RunChanges): Promise<UpdateRunResult> {
+  async updateRunning(tx: Queries, id: string, changes: RunChanges): Promise<UpdateRunResult> {
     const status = sql.value(changes.status ?? null);
     const completedAt = sql.value(changes.completedAt ?? null);
-    const [run] = await this.db.rows<RunRow>(
+    const [run] = await tx.rows<RunRow>(
       sql`UPDATE capsule_runs AS r SET
             status = COALESCE(${status}, r.status),
             completed_at = CASE WHEN COALESCE(${status}, r.status) = 'running' THEN NULL
@@ -152,7 +154,7 @@ export class RunsRepository {
           RETURNING ${RUN_COLUMNS}, c.slug AS capsule_slug`,
     );
     if (run) return { outcome: 'updated', run };
-    const current = await this.findById(id);
+    const current = await this.findById(id, tx);
     if (!current) return { outcome: 'not-found' };
     // Still running, so the UPDATE refused the instant.
     return current.status === 'running'

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { AlertsService, type ReportedRun } from '@app/alerts';
 import { CapsuleNotFoundError, CapsulesService } from '@app/capsules';
 import {
   Clock,
@@ -13,6 +14,7 @@ import {
   RequestValidationError,
   toInstant,
 } from '@app/common';
+import { Database } from '@app/database';
 import type { ArtifactsQueryDto } from './dto/artifact.dto';
 import type { FinishRunDto } from './dto/finish-run.dto';
 import { RUN_PAGE, type ListRunsQueryDto } from './dto/list-runs-query.dto';
@@ -36,6 +38,8 @@ export class RunsService {
   constructor(
     private readonly runs: RunsRepository,
     private readonly capsules: CapsulesService,
+    private readonly alerts: AlertsService,
+    private readonly db: Database,
     private readonly clock: Clock,
   ) {}
 
@@ -51,18 +55,23 @@ export class RunsService {
     const completedAt = input.completed_at ? toInstant(input.completed_at) : null;
     this.checkInstants(status, startedAt, completedAt);
     const requestHash = runKey ? fingerprint(input, status, startedAt, completedAt) : null;
-    const result = await this.runs.insert({
-      capsuleSlug: input.capsule_slug,
-      actor: input.actor,
-      status,
-      startedAt,
-      completedAt,
-      artifactUri: input.artifact_uri ?? null,
-      checksum: input.checksum ?? null,
-      exitCode: input.exit_code ?? null,
-      message: input.message ?? null,
-      runKey,
-      requestHash,
+    // The run and the flips it causes commit together (or not at all).
+    const result = await this.db.transaction(async (tx) => {
+      const inserted = await this.runs.insert(tx, {
+        capsuleSlug: input.capsule_slug,
+        actor: input.actor,
+        status,
+        startedAt,
+        completedAt,
+        artifactUri: input.artifact_uri ?? null,
+        checksum: input.checksum ?? null,
+        exitCode: input.exit_code ?? null,
+        message: input.message ?? null,
+        runKey,
+        requestHash,
+      });
+      if (inserted.outcome === 'inserted') await this.alerts.onRunReported(tx, reported(inserted.run));
+      return inserted;
     });
     switch (result.outcome) {
       case 'inserted':
@@ -100,13 +109,17 @@ export class RunsService {
     if (errors.length) throw new RequestValidationError(errors);
     if (!isRunId(id)) throw new RunNotFoundError(id);
 
-    const updated = await this.runs.updateRunning(id, {
-      status: input.status,
-      completedAt,
-      exitCode: input.exit_code,
-      message: input.message,
-      artifactUri: input.artifact_uri,
-      checksum: input.checksum,
+    const updated = await this.db.transaction(async (tx) => {
+      const result = await this.runs.updateRunning(tx, id, {
+        status: input.status,
+        completedAt,
+        exitCode: input.exit_code,
+        message: input.message,
+        artifactUri: input.artifact_uri,
+        checksum: input.checksum,
+      });
+      if (result.outcome === 'updated') await this.alerts.onRunReported(tx, reported(result.run));
+      return result;
     });
     switch (updated.outcome) {
       case 'updated':
@@ -202,6 +215,19 @@ export class RunsService {
     }
     if (errors.length) throw new RequestValidationError(errors);
   }
+}
+
+function reported(run: RunRow): ReportedRun {
+  return {
+    id: String(run.id),
+    capsule_id: run.capsule_id,
+    status: run.status,
+    started_at: run.started_at,
+    completed_at: run.completed_at,
+    duration_ms: run.duration_ms === null ? null : Number(run.duration_ms),
+    exit_code: run.exit_code,
+    message: run.message,
+  };
 }
 
 /** Run ids are positive bigints; anything else names no run. */

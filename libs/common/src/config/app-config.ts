@@ -53,6 +53,22 @@ export interface AppConfig {
   shutdownDrainMs: number;
   /** After SIGTERM, how long to keep serving (readiness already 503) before the listener closes. */
   shutdownDelayMs: number;
+  /** How often the alert detector and the notification delivery look for work at most; 0 = off here. */
+  alertsPollIntervalMs: number;
+  /** A link for notifications, `{slug}` replaced by the capsule's (e.g. a dashboard page). */
+  alertsLinkTemplate?: string;
+  /** Whether notifications may go to private, loopback and link-local addresses (SSRF guard). */
+  alertsAllowPrivateDestinations: boolean;
+  /** First retry delay of a failed delivery; doubled each attempt, with jitter, up to an hour. */
+  alertsRetryBaseMs: number;
+  /** Attempts per notification before it is given up as failed. */
+  alertsMaxAttempts: number;
+  /** Longest an outbound delivery (HTTP or SMTP) may take. */
+  alertsDeliveryTimeoutMs: number;
+  /** SMTP server for e-mail channels (smtp:// or smtps://, with credentials if it needs them). */
+  smtpUrl?: string;
+  /** The From address of alert e-mails. */
+  alertsEmailFrom: string;
 }
 
 /** Loopback only and not production: the one setup that may run without API keys. */
@@ -125,6 +141,15 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     requestTimeoutMs: read.int('REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
     shutdownDrainMs: read.int('SHUTDOWN_DRAIN_MS', 10_000, 0, 600_000),
     shutdownDelayMs: read.int('SHUTDOWN_DELAY_MS', 0, 0, 60_000),
+    alertsPollIntervalMs: read.int('ALERTS_POLL_INTERVAL_MS', 5_000, 0, 3_600_000),
+    alertsLinkTemplate: read.raw('ALERTS_LINK_TEMPLATE'),
+    // Loopback receivers are how one tries alerts locally; in production they are an SSRF hole.
+    alertsAllowPrivateDestinations: read.bool('ALERTS_ALLOW_PRIVATE_DESTINATIONS', nodeEnv !== 'production'),
+    alertsRetryBaseMs: read.int('ALERTS_RETRY_BASE_MS', 10_000, 1, 3_600_000),
+    alertsMaxAttempts: read.int('ALERTS_MAX_ATTEMPTS', 10, 1, 100),
+    alertsDeliveryTimeoutMs: read.int('ALERTS_DELIVERY_TIMEOUT_MS', 10_000, 100, 120_000),
+    smtpUrl: read.url('SMTP_URL', ['smtp:', 'smtps:']),
+    alertsEmailFrom: read.string('ALERTS_EMAIL_FROM', 'capsules@localhost'),
   };
   if (config.dbStatementTimeoutMs === 0 || config.dbStatementTimeoutMs >= config.requestTimeoutMs) {
     problems.push(
@@ -231,6 +256,19 @@ class EnvReader {
       this.problems.push(`${name}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
       return undefined;
     }
+  }
+
+  /** A URL with one of `protocols` (e.g. `['smtp:', 'smtps:']`). */
+  url(name: string, protocols: string[]): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    try {
+      if (protocols.includes(new URL(value).protocol)) return value;
+    } catch {
+      // reported below
+    }
+    this.problems.push(`${name} must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL`);
+    return undefined;
   }
 
   postgresUrl(name: string): string | undefined {

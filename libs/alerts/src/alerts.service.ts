@@ -1,0 +1,218 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig, isDatabaseUnavailable } from '@app/common';
+import { Database, type Queries, type RunStatus, sql } from '@app/database';
+import { CronSchedule } from '@app/schedules';
+import {
+  alertAfter,
+  type AlertRules,
+  type AlertStatus,
+  type DeadlineFacts,
+  effectiveRules,
+  type Flip,
+  flipByTime,
+  flipForFinishedRun,
+  needsRolling,
+  recentRunsNeeded,
+} from './alert-rules';
+import { type AlertContextRow, AlertsRepository, type AlertStateRow } from './alerts.repository';
+import { buildPayload, type NotificationRun } from './notification-payload';
+import { describe } from './poller';
+
+/** The run a report wrote, as alerts need it. */
+export interface ReportedRun {
+  id: string;
+  capsule_id: number;
+  status: RunStatus;
+  started_at: Date;
+  completed_at: Date | null;
+  duration_ms: number | null;
+  exit_code: number | null;
+  message: string | null;
+}
+
+/** Called when a flip created outbox rows, so this replica's delivery starts without waiting. */
+export type OutboxListener = () => void;
+
+/**
+ * Turns reports and the passing of time into flips: a run report calls `onRunReported` inside
+ * its own transaction, the detector calls `detect` for capsules whose alert_after has passed.
+ * Both lock the capsule's alert row first, so one flip is written once, whoever gets there.
+ */
+@Injectable()
+export class AlertsService {
+  private readonly listeners: OutboxListener[] = [];
+  private readonly logger = new Logger('Alerts');
+
+  constructor(
+    private readonly alerts: AlertsRepository,
+    private readonly db: Database,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onEnqueued(listener: OutboxListener): void {
+    this.listeners.push(listener);
+  }
+
+  /**
+   * In the report's transaction: the flip the run causes (a failure, a duration anomaly, a
+   * recovery), the outbox rows of that flip, and the capsule's next alert_after. Behind a
+   * savepoint: should alerts fail on this capsule for any reason but the database's absence,
+   * their part is undone and logged and the run is still recorded (a report is never lost to
+   * an alert).
+   */
+  async onRunReported(tx: Queries, run: ReportedRun): Promise<Flip | null> {
+    await tx.rows(sql`SAVEPOINT alerts`);
+    try {
+      return await this.evaluateReport(tx, run);
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) throw error;
+      await tx.rows(sql`ROLLBACK TO SAVEPOINT alerts`);
+      this.logger.error({
+        msg: 'alerts: a run report was recorded without its alert evaluation',
+        capsule_id: run.capsule_id,
+        run_id: run.id,
+        err: describe(error),
+      });
+      return null;
+    }
+  }
+
+  private async evaluateReport(tx: Queries, run: ReportedRun): Promise<Flip | null> {
+    const state = await this.alerts.lock(tx, run.capsule_id);
+    const rules = effectiveRules(state.rules);
+    const finished = run.status !== 'running';
+    const judged = finished && run.completed_at !== null;
+    const context = await this.alerts.context(
+      tx,
+      run.capsule_id,
+      judged ? recentRunsNeeded(rules) : 0,
+      judged && run.status === 'success' && needsRolling(rules) ? run.id : null,
+    );
+    if (!context) return null;
+    let flip: Flip | null = null;
+    if (judged) {
+      flip = flipForFinishedRun(state.status, rules, {
+        status: run.status,
+        durationMs: run.duration_ms,
+        completedAt: run.completed_at!,
+        recentStatuses: context.recent_statuses,
+        rolling:
+          context.p95_ms === null || context.p5_ms === null ? null : { p95Ms: context.p95_ms, p5Ms: context.p5_ms },
+      });
+    }
+    // A capsule's first report (started or finished) makes it up without a flip: nothing to tell.
+    const status: AlertStatus =
+      flip?.to ?? (state.status === 'new' && context.capsule_status !== 'archived' ? 'up' : state.status);
+    if (flip) await this.writeFlip(tx, state, context, flip, rules, toNotificationRun(run));
+    await this.alerts.update(tx, run.capsule_id, {
+      status,
+      alertAfter: alertAfter(status, rules, deadlineFacts(context)),
+      changedAt: flip?.at,
+    });
+    return flip;
+  }
+
+  /**
+   * One detector pass over one capsule whose alert_after has passed: the time-driven flip
+   * (stuck, missed) at its computed instant, then the next alert_after. Nothing when another
+   * detector holds the capsule or moved its alert_after first.
+   */
+  async detect(capsuleId: number, now: Date): Promise<Flip | null> {
+    return this.db.transaction(async (tx) => {
+      const state = await this.alerts.claimDue(tx, capsuleId, now);
+      if (!state) return null;
+      const rules = effectiveRules(state.rules);
+      const context = await this.alerts.context(tx, capsuleId, 0, null);
+      if (!context) return null;
+      const facts = deadlineFacts(context);
+      const flip = flipByTime(state.status, rules, facts, now);
+      if (flip) await this.writeFlip(tx, state, context, flip, rules, null);
+      const status = flip?.to ?? state.status;
+      // A deadline not yet reached stays; one passed without a flip (the rules changed) is dropped.
+      const next = alertAfter(status, rules, facts);
+      await this.alerts.update(tx, capsuleId, {
+        status,
+        alertAfter: next && next > now ? next : null,
+        changedAt: flip?.at,
+      });
+      return flip;
+    });
+  }
+
+  /** Paused when the capsule was archived, resumed when restored (flips without notifications). */
+  async syncPause(capsuleId: number): Promise<Flip | null> {
+    return this.db.transaction(async (tx) => {
+      const state = await this.alerts.lock(tx, capsuleId);
+      const context = await this.alerts.context(tx, capsuleId, 0, null);
+      if (!context) return null;
+      const archived = context.capsule_status === 'archived';
+      if (archived === (state.status === 'paused')) return null;
+      const flip: Flip = archived
+        ? { from: state.status, to: 'paused', reason: 'paused', at: context.updated_at }
+        : { from: 'paused', to: context.last_run_at ? 'up' : 'new', reason: 'resumed', at: context.updated_at };
+      const rules = effectiveRules(state.rules);
+      await this.writeFlip(tx, state, context, flip, rules, null);
+      await this.alerts.update(tx, capsuleId, {
+        status: flip.to,
+        alertAfter: alertAfter(flip.to, rules, deadlineFacts(context)),
+        changedAt: flip.at,
+      });
+      return flip;
+    });
+  }
+
+  private async writeFlip(
+    tx: Queries,
+    state: AlertStateRow,
+    context: AlertContextRow,
+    flip: Flip,
+    rules: AlertRules,
+    run: NotificationRun | null,
+  ): Promise<void> {
+    const notify =
+      flip.reason !== 'paused' &&
+      flip.reason !== 'resumed' &&
+      (flip.reason !== 'recovered' || rules.recovery) &&
+      !(state.snoozed_until && state.snoozed_until > flip.at);
+    const saved = await this.alerts.insertFlip(tx, context.capsule_id, flip, run?.id ?? null, notify);
+    if (!notify) return;
+    const payload = buildPayload({
+      flipId: saved.id,
+      flip,
+      capsule: context,
+      run,
+      nextExpected: nextExpected(context, saved.created_at),
+      linkTemplate: this.config.alertsLinkTemplate,
+    });
+    const queued = await this.alerts.enqueue(tx, saved.id, context, payload.type, payload);
+    if (queued > 0) setImmediate(() => this.listeners.forEach((listener) => listener()));
+  }
+}
+
+function deadlineFacts(context: AlertContextRow): DeadlineFacts {
+  const schedule = context.schedule ? CronSchedule.parse(context.schedule) : null;
+  return {
+    archived: context.capsule_status === 'archived',
+    due: schedule && context.last_run_at ? schedule.next(context.last_run_at, context.timezone) : null,
+    graceSeconds: context.grace_seconds,
+    maxRuntimeSeconds: context.max_runtime_seconds,
+    oldestRunningStartedAt: context.oldest_running_started_at,
+  };
+}
+
+function nextExpected(context: AlertContextRow, after: Date): Date | null {
+  if (!context.schedule || context.capsule_status !== 'active') return null;
+  return CronSchedule.parse(context.schedule).next(after, context.timezone);
+}
+
+function toNotificationRun(run: ReportedRun): NotificationRun {
+  return {
+    id: run.id,
+    status: run.status,
+    exit_code: run.exit_code,
+    message: run.message,
+    duration_ms: run.duration_ms,
+    started_at: run.started_at,
+    completed_at: run.completed_at,
+  };
+}

@@ -1,0 +1,3 @@
+export * from './alert-rules';
+export * from './alerts.module';
+export { AlertsService, type ReportedRun } from './alerts.service';
