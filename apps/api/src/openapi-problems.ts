@@ -29,7 +29,7 @@ const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
  * - every route: 503 SHUTTING_DOWN (a request that arrives while the process closes);
  * - routes that take a key: 400 BAD_AUTHORIZATION, 401, 403, 429 (the guard) and 503 when the
  *   database is down or the request outlives REQUEST_TIMEOUT_MS;
- * - routes with a JSON body, and DELETEs (whose body Fastify reads too): 400 (malformed, empty,
+ * - routes with a JSON body, and DELETEs and bodiless POSTs (whose body Fastify reads too): 400 (malformed, empty,
  *   not UTF-8 or nested too deep), 413 and 415, before any route code runs;
  * - routes with path parameters: 422 for a parameter PostgreSQL cannot store (NUL, lone surrogates).
  */
@@ -79,8 +79,9 @@ export function documentCommonProblems(document: OpenAPIObject): void {
       addProblemResponse(responses, 503, 'The service is shutting down; send the request again', [
         problemExample(new ShuttingDownError(), path),
       ]);
-      // Fastify reads the body of every method but GET and HEAD: a DELETE takes none, but one sent is read too.
-      if (operation.requestBody || method === 'delete') {
+      // Fastify reads the body of every method but GET and HEAD: a DELETE or a bodiless POST (a
+      // channel's test send) takes none, but one sent is read too.
+      if (operation.requestBody || method !== 'get') {
         addProblemResponse(responses, 400, 'The body is not JSON, is empty, is not UTF-8, or nests too deep', [
           problemExample(
             plainProblem(400, "Body is not valid JSON but content-type is set to 'application/json'", {

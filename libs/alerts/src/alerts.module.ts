@@ -1,9 +1,15 @@
 import { Module } from '@nestjs/common';
 import { CapsulesModule } from '@app/capsules';
 import { AlertDetector } from './alert-detector';
+import { AlertsController } from './alerts.controller';
 import { AlertsRepository } from './alerts.repository';
 import { AlertsService } from './alerts.service';
 import { ChannelSender } from './channels/channel-sender';
+import { ChannelsController } from './channels.controller';
+import { ChannelsRepository } from './channels.repository';
+import { ChannelsService } from './channels.service';
+import { FlipsService } from './flips.service';
+import { NotificationsController } from './notifications.controller';
 import { NotificationDelivery } from './notification-delivery';
 import { NotificationsRepository } from './notifications.repository';
 
@@ -13,7 +19,7 @@ import { NotificationsRepository } from './notifications.repository';
  */
 @Module({
   imports: [CapsulesModule],
-  controllers: [],
+  controllers: [AlertsController, ChannelsController, NotificationsController],
   providers: [
     AlertsRepository,
     AlertsService,
@@ -21,6 +27,9 @@ import { NotificationsRepository } from './notifications.repository';
     ChannelSender,
     NotificationsRepository,
     NotificationDelivery,
+    ChannelsRepository,
+    ChannelsService,
+    FlipsService,
   ],
   exports: [AlertsService],
 })

@@ -34,6 +34,16 @@ export interface AlertContextRow {
   p5_ms: number | null;
 }
 
+export interface FlipRow {
+  id: string;
+  from_status: string;
+  to_status: string;
+  reason: string;
+  at: Date;
+  run_id: string | null;
+  notified: boolean;
+}
+
 /**
  * Alerts' tables: `capsule_alerts`, `capsule_flips` and the outbox rows a flip creates. Reads
  * the registry and the ledger, writes neither. Calls that take `tx` run in the caller's
@@ -181,5 +191,43 @@ export class AlertsRepository {
           RETURNING id`,
     );
     return rows.length;
+  }
+
+  /** Flips with `from < at <= to`, newest first. */
+  flipsBetween(capsuleId: number, from: Date, to: Date, limit: number): Promise<FlipRow[]> {
+    return this.db.rows<FlipRow>(
+      sql`SELECT id, from_status, to_status, reason, at, run_id, notified FROM capsule_flips
+          WHERE capsule_id = ${capsuleId} AND at > ${from} AND at <= ${to}
+          ORDER BY at DESC, id DESC LIMIT ${limit}`,
+    );
+  }
+
+  /** The status the last flip at or before `at` set (undefined: no flip yet). */
+  async statusAt(capsuleId: number, at: Date): Promise<string | undefined> {
+    const row = await this.db.first<{ to_status: string }>(
+      sql`SELECT to_status FROM capsule_flips WHERE capsule_id = ${capsuleId} AND at <= ${at}
+          ORDER BY at DESC, id DESC LIMIT 1`,
+    );
+    return row?.to_status;
+  }
+
+  /** A capsule's alert row as it is (without locking), or undefined before its first use. */
+  find(capsuleId: number): Promise<AlertStateRow | undefined> {
+    return this.db.first<AlertStateRow>(
+      sql`SELECT capsule_id, status, alert_after, rules, snoozed_until, changed_at
+          FROM capsule_alerts WHERE capsule_id = ${capsuleId}`,
+    );
+  }
+
+  /** Stores new rules and snooze (in `tx`, under the row's lock). */
+  async configure(
+    tx: Queries,
+    capsuleId: number,
+    settings: { rules: Partial<AlertRules>; snoozedUntil: Date | null },
+  ): Promise<void> {
+    await tx.rows(
+      sql`UPDATE capsule_alerts SET rules = ${JSON.stringify(settings.rules)}::jsonb, snoozed_until = ${settings.snoozedUntil}
+          WHERE capsule_id = ${capsuleId}`,
+    );
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, isDatabaseUnavailable } from '@app/common';
+import { APP_CONFIG, type AppConfig, Clock, isDatabaseUnavailable } from '@app/common';
 import { Database, type Queries, type RunStatus, sql } from '@app/database';
 import { CronSchedule } from '@app/schedules';
 import {
@@ -46,6 +46,7 @@ export class AlertsService {
   constructor(
     private readonly alerts: AlertsRepository,
     private readonly db: Database,
+    private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -139,6 +140,45 @@ export class AlertsService {
     });
   }
 
+  /** The capsule's alert row (the defaults before its first report or setting). */
+  async settings(capsuleId: number): Promise<AlertStateRow> {
+    return (
+      (await this.alerts.find(capsuleId)) ?? {
+        capsule_id: capsuleId,
+        status: 'new',
+        alert_after: null,
+        rules: {},
+        snoozed_until: null,
+        changed_at: null,
+      }
+    );
+  }
+
+  /**
+   * Changes a capsule's rules (each key given replaces the stored one, null restores its
+   * default) and its snooze (null unmutes); the alert_after follows the new rules at once.
+   */
+  async configure(
+    capsuleId: number,
+    change: { rules?: Record<string, unknown>; snoozedUntil?: Date | null },
+  ): Promise<AlertStateRow> {
+    return this.db.transaction(async (tx) => {
+      const state = await this.alerts.lock(tx, capsuleId);
+      const stored: Record<string, unknown> = { ...state.rules };
+      for (const [key, value] of Object.entries(change.rules ?? {})) {
+        if (value === null) delete stored[key];
+        else if (value !== undefined) stored[key] = value;
+      }
+      const rules = stored as Partial<AlertRules>;
+      const snoozedUntil = change.snoozedUntil === undefined ? state.snoozed_until : change.snoozedUntil;
+      await this.alerts.configure(tx, capsuleId, { rules, snoozedUntil });
+      const context = await this.alerts.context(tx, capsuleId, 0, null);
+      const next = context ? alertAfter(state.status, effectiveRules(rules), deadlineFacts(context)) : null;
+      await this.alerts.update(tx, capsuleId, { status: state.status, alertAfter: next });
+      return { ...state, rules, snoozed_until: snoozedUntil, alert_after: next };
+    });
+  }
+
   /** Paused when the capsule was archived, resumed when restored (flips without notifications). */
   async syncPause(capsuleId: number): Promise<Flip | null> {
     return this.db.transaction(async (tx) => {
@@ -181,7 +221,7 @@ export class AlertsService {
       flip,
       capsule: context,
       run,
-      nextExpected: nextExpected(context, saved.created_at),
+      nextExpected: nextExpected(context, this.clock.now()),
       linkTemplate: this.config.alertsLinkTemplate,
     });
     const queued = await this.alerts.enqueue(tx, saved.id, context, payload.type, payload);

@@ -53,14 +53,19 @@ export class Database implements Queries {
    */
   async transaction<T>(work: (tx: Queries) => Promise<T>): Promise<T> {
     const client = await this.pool().connect();
+    // A connection lost mid-transaction fails the query in flight (and is discarded below); its
+    // 'error' event, emitted while the pool is not listening, must not take the process down.
+    client.on('error', ignoreError);
     try {
       await client.query('BEGIN');
       const result = await work(clientQueries(client));
       await client.query('COMMIT');
+      client.off('error', ignoreError);
       client.release();
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
+      client.off('error', ignoreError);
       client.release(error instanceof Error ? error : true);
       throw error;
     }
@@ -73,6 +78,8 @@ export class Database implements Queries {
     return pool;
   }
 }
+
+function ignoreError(): void {}
 
 function clientQueries(client: PoolClient): Queries {
   const rows = async <T extends QueryResultRow>(query: Sql) => (await client.query<T>(query.toQuery())).rows;

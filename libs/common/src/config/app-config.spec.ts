@@ -49,6 +49,14 @@ describe('loadConfig', () => {
       REQUEST_TIMEOUT_MS: '5000',
       SHUTDOWN_DRAIN_MS: '2500',
       SHUTDOWN_DELAY_MS: '3000',
+      ALERTS_POLL_INTERVAL_MS: '2000',
+      ALERTS_LINK_TEMPLATE: 'https://dash.example/capsules/{slug}',
+      ALERTS_ALLOW_PRIVATE_DESTINATIONS: 'true',
+      ALERTS_RETRY_BASE_MS: '500',
+      ALERTS_MAX_ATTEMPTS: '5',
+      ALERTS_DELIVERY_TIMEOUT_MS: '3000',
+      SMTP_URL: 'smtps://alerts:pw@mail.example:465',
+      ALERTS_EMAIL_FROM: 'capsules@example.com',
     });
     expect(config).toEqual({
       nodeEnv: 'production',
@@ -75,7 +83,21 @@ describe('loadConfig', () => {
       requestTimeoutMs: 5000,
       shutdownDrainMs: 2500,
       shutdownDelayMs: 3000,
+      alertsPollIntervalMs: 2000,
+      alertsLinkTemplate: 'https://dash.example/capsules/{slug}',
+      alertsAllowPrivateDestinations: true,
+      alertsRetryBaseMs: 500,
+      alertsMaxAttempts: 5,
+      alertsDeliveryTimeoutMs: 3000,
+      smtpUrl: 'smtps://alerts:pw@mail.example:465',
+      alertsEmailFrom: 'capsules@example.com',
     });
+  });
+
+  it('refuses private alert destinations in production unless allowed, and checks SMTP_URL', () => {
+    expect(loadConfig({ NODE_ENV: 'production', HOST: '127.0.0.1' }).alertsAllowPrivateDestinations).toBe(false);
+    expect(loadConfig({}).alertsAllowPrivateDestinations).toBe(true);
+    expect(() => loadConfig({ SMTP_URL: 'http://mail.example' })).toThrow('SMTP_URL must be a smtp:// or smtps:// URL');
   });
 
   it('keeps API_KEYS as given and reads the API_KEYS_FILE once, at load (@app/auth parses them)', () => {

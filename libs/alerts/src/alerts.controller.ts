@@ -1,0 +1,122 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiKeyAuth } from '@app/auth';
+import { ApiCapsuleNotFound, CapsulesService } from '@app/capsules';
+import { ApiInvalidFields, Clock, type FieldError, RequestValidationError, parseInstant } from '@app/common';
+import { AlertsService } from './alerts.service';
+import { AlertSettingsDto, PatchAlertSettingsDto, SnoozeDto } from './dto/alert-settings.dto';
+import { FLIP_WINDOWS, FlipHistoryDto, FlipsQueryDto } from './dto/flip.dto';
+import { FlipsService } from './flips.service';
+
+const SLUG_PARAM = { name: 'slug', example: 'dawn-dispatch' };
+const ONE = '/api/capsules/dawn-dispatch';
+
+/** A capsule's alerting: its rules and snooze, and its state history (flips). */
+@ApiTags('alerts')
+@ApiKeyAuth()
+@Controller('api/capsules/:slug')
+export class AlertsController {
+  constructor(
+    private readonly capsules: CapsulesService,
+    private readonly alerts: AlertsService,
+    private readonly flips: FlipsService,
+    private readonly clock: Clock,
+  ) {}
+
+  @Get('alerts')
+  @ApiOperation({ summary: 'The capsule’s alert status, rules in force and snooze' })
+  @ApiParam(SLUG_PARAM)
+  @ApiOkResponse({ type: AlertSettingsDto })
+  @ApiCapsuleNotFound(`${ONE}/alerts`)
+  async settings(@Param('slug') slug: string): Promise<AlertSettingsDto> {
+    const capsule = await this.capsules.get(slug);
+    return AlertSettingsDto.fromRow(capsule.slug, await this.alerts.settings(capsule.id));
+  }
+
+  @Patch('alerts')
+  @ApiOperation({
+    summary: 'Change the capsule’s alert rules or snooze',
+    description:
+      'Each rule given replaces the stored one; a rule set to null takes its default again. `snoozed_until` ' +
+      'mutes notifications until then (flips are still recorded); null unmutes.',
+  })
+  @ApiParam(SLUG_PARAM)
+  @ApiOkResponse({ type: AlertSettingsDto })
+  @ApiCapsuleNotFound(`${ONE}/alerts`)
+  @ApiInvalidFields(`${ONE}/alerts`, 'Invalid rules, all listed in `errors`', {
+    field: 'rules.failure',
+    message: 'failure takes either after, or rate and window',
+  })
+  async configure(@Param('slug') slug: string, @Body() body: PatchAlertSettingsDto): Promise<AlertSettingsDto> {
+    const errors: FieldError[] = [];
+    const failure = body.rules?.failure;
+    if (failure && (failure.after !== undefined) === (failure.rate !== undefined || failure.window !== undefined)) {
+      errors.push({ field: 'rules.failure', message: 'failure takes either after, or rate and window' });
+    }
+    if (failure && failure.rate !== undefined && failure.window === undefined) {
+      errors.push({ field: 'rules.failure.window', message: 'failure.window is required with failure.rate' });
+    }
+    const snoozedUntil = this.instant('snoozed_until', body.snoozed_until, errors);
+    if (errors.length) throw new RequestValidationError(errors);
+    const capsule = await this.capsules.get(slug);
+    const rules = body.rules ? (JSON.parse(JSON.stringify(body.rules)) as Record<string, unknown>) : undefined;
+    // JSON drops the keys left out; a key sent as null is kept (it restores the default).
+    return AlertSettingsDto.fromRow(capsule.slug, await this.alerts.configure(capsule.id, { rules, snoozedUntil }));
+  }
+
+  @Post('snooze')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Mute the capsule’s notifications until an instant (flips are still recorded)' })
+  @ApiParam(SLUG_PARAM)
+  @ApiOkResponse({ type: AlertSettingsDto })
+  @ApiCapsuleNotFound(`${ONE}/snooze`)
+  @ApiInvalidFields(`${ONE}/snooze`, 'Invalid instant', {
+    field: 'until',
+    message: 'until must be an ISO 8601 instant with a time zone, in the future',
+  })
+  async snooze(@Param('slug') slug: string, @Body() body: SnoozeDto): Promise<AlertSettingsDto> {
+    const errors: FieldError[] = [];
+    const until = this.instant('until', body.until, errors);
+    if (until && until <= this.clock.now()) {
+      errors.push({ field: 'until', message: 'until must be an ISO 8601 instant with a time zone, in the future' });
+    }
+    if (errors.length) throw new RequestValidationError(errors);
+    const capsule = await this.capsules.get(slug);
+    return AlertSettingsDto.fromRow(capsule.slug, await this.alerts.configure(capsule.id, { snoozedUntil: until }));
+  }
+
+  @Delete('snooze')
+  @ApiOperation({ summary: 'Unmute the capsule’s notifications' })
+  @ApiParam(SLUG_PARAM)
+  @ApiOkResponse({ type: AlertSettingsDto })
+  @ApiCapsuleNotFound(`${ONE}/snooze`)
+  async unsnooze(@Param('slug') slug: string): Promise<AlertSettingsDto> {
+    const capsule = await this.capsules.get(slug);
+    return AlertSettingsDto.fromRow(capsule.slug, await this.alerts.configure(capsule.id, { snoozedUntil: null }));
+  }
+
+  @Get('flips')
+  @ApiOperation({
+    summary: 'The capsule’s state changes in a window, with durations and the time spent down',
+    description: 'Each flip carries the instant it happened (a deadline, a run’s completion), not when it was noticed.',
+  })
+  @ApiParam(SLUG_PARAM)
+  @ApiOkResponse({ type: FlipHistoryDto })
+  @ApiCapsuleNotFound(`${ONE}/flips`)
+  @ApiInvalidFields(`${ONE}/flips`, 'Invalid query parameters', {
+    field: 'window',
+    message: 'window must be one of 24h, 7d, 30d, 90d',
+  })
+  async history(@Param('slug') slug: string, @Query() query: FlipsQueryDto): Promise<FlipHistoryDto> {
+    const capsule = await this.capsules.get(slug);
+    const history = await this.flips.history(capsule.id, FLIP_WINDOWS[query.window ?? '30d']);
+    return FlipHistoryDto.fromHistory(capsule.slug, history);
+  }
+
+  private instant(field: string, value: string | null | undefined, errors: FieldError[]): Date | null | undefined {
+    if (value === undefined || value === null) return value;
+    const parsed = parseInstant(value);
+    if (!parsed) errors.push({ field, message: `${field} must be an ISO 8601 instant with a time zone` });
+    return parsed;
+  }
+}
