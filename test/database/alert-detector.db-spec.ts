@@ -130,4 +130,30 @@ describe('alert detector', () => {
     ]);
     expect(state).toEqual({ status: 'up', alert_after: new Date('2026-12-03T06:05:00.000Z') });
   });
+
+  it('a capsule the detector fails on is looked at again later; the others flip', async () => {
+    const [{ detector }] = replicas;
+    const [ds] = sources;
+    // A schedule the evaluator cannot read (written past the API, which validates it).
+    const rows = await ds.query(`INSERT INTO capsules (slug, title, kind, mode, schedule, grace_seconds)
+                                 VALUES ('broken', 'Broken', 'k', 'm', 'every tuesday', 300),
+                                        ('healthy', 'Healthy', 'k', 'm', '0 6 * * *', 300) RETURNING id, slug`);
+    await ds.query(`INSERT INTO capsule_runs (capsule_id, actor, status, started_at, completed_at)
+                    SELECT id, 'cron', 'success', '2026-12-01T06:00:00Z', '2026-12-01T06:01:00Z'
+                    FROM capsules WHERE slug IN ('broken', 'healthy')`);
+    await ds.query(
+      `INSERT INTO capsule_alerts (capsule_id, status, alert_after)
+                    SELECT id, 'up', $1 FROM capsules WHERE slug IN ('broken', 'healthy')`,
+      [DEADLINE],
+    );
+    await expect(detector.pass()).resolves.not.toThrow();
+    const broken = rows.find((r: { slug: string }) => r.slug === 'broken');
+    const healthy = rows.find((r: { slug: string }) => r.slug === 'healthy');
+    expect(await ds.query(`SELECT reason FROM capsule_flips WHERE capsule_id = $1`, [healthy.id])).toEqual([
+      { reason: 'missed' },
+    ]);
+    const [state] = await ds.query(`SELECT status, alert_after FROM capsule_alerts WHERE capsule_id = $1`, [broken.id]);
+    expect(state.status).toBe('up');
+    expect(state.alert_after.getTime()).toBeGreaterThan(clock.now().getTime());
+  });
 });

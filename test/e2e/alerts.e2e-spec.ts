@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { FixedClock } from '@app/common';
 import { HttpReceiver, SmtpReceiver } from '../support/receivers';
+import { type AppOnUrl, createAppOnUrl } from '../support/app-on-url';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { until } from '../support/until';
 
@@ -238,6 +239,75 @@ describe('alerts', () => {
     expect(receiver.bodies('/hook').at(-1)).toMatchObject({ type: 'test' });
   });
 
+  it('a run still running past max_runtime_seconds goes down as stuck, at start + max runtime', async () => {
+    await register('hanging-job', { max_runtime_seconds: 600 });
+    clock.set('2026-12-02T07:00:00.000Z');
+    const runId = await report('hanging-job', 'running', '2026-12-02T06:55:00Z');
+    expect((await t.http().get('/api/capsules/hanging-job/alerts').expect(200)).body).toMatchObject({
+      status: 'up',
+      alert_after: '2026-12-02T07:05:00.000Z',
+    });
+    clock.set('2026-12-02T07:06:00.000Z');
+    await until(() => hooksFor('hanging-job').length === 1, 'the stuck webhook');
+    expect(hooksFor('hanging-job')[0]).toMatchObject({ reason: 'stuck', at: '2026-12-02T07:05:00.000Z' });
+    // It finishes at last, successfully: back up.
+    await t
+      .http()
+      .patch(`/api/capsules/runs/${runId}`)
+      .send({ status: 'success', completed_at: '2026-12-02T07:05:30Z' })
+      .expect(200);
+    await until(() => hooksFor('hanging-job').length === 2, 'the recovery webhook');
+    expect(hooksFor('hanging-job')[1]).toMatchObject({ reason: 'recovered', to: 'up' });
+  });
+
+  it('a run slower than its limit goes down as slow', async () => {
+    await register('slow-job');
+    await t
+      .http()
+      .patch('/api/capsules/slow-job/alerts')
+      .send({ rules: { slow: { max_seconds: 60 } } })
+      .expect(200);
+    await report('slow-job', 'success', '2026-12-02T06:00:00Z', '2026-12-02T06:00:59Z');
+    await report('slow-job', 'success', '2026-12-02T06:10:00Z', '2026-12-02T06:11:01Z');
+    await until(() => hooksFor('slow-job').length === 1, 'the slow webhook');
+    expect(hooksFor('slow-job')[0]).toMatchObject({ reason: 'slow', run: { duration_ms: 61_000 } });
+  });
+
+  it('archiving a capsule pauses it and restoring it resumes it, recorded without notifications', async () => {
+    await register('seasonal');
+    await report('seasonal', 'success', '2026-12-02T06:00:00Z', '2026-12-02T06:00:10Z');
+    await t.http().patch('/api/capsules/seasonal').send({ status: 'archived' }).expect(200);
+    await until(
+      async () => (await t.http().get('/api/capsules/seasonal/alerts').expect(200)).body.status === 'paused',
+      'the pause',
+    );
+    await t.http().patch('/api/capsules/seasonal').send({ status: 'active' }).expect(200);
+    await until(
+      async () => (await t.http().get('/api/capsules/seasonal/alerts').expect(200)).body.status === 'up',
+      'the resume',
+    );
+    // At the instants the capsule was archived and restored (its updated_at: the database's clock,
+    // not this test's fixed one, so read from the table rather than a window ending at the test's now).
+    const flips = await t.dataSource.query(
+      `SELECT f.reason, f.notified FROM capsule_flips f JOIN capsules c ON c.id = f.capsule_id
+       WHERE c.slug = 'seasonal' ORDER BY f.id`,
+    );
+    expect(flips).toEqual([
+      { reason: 'paused', notified: false },
+      { reason: 'resumed', notified: false },
+    ]);
+    expect(hooksFor('seasonal')).toEqual([]);
+  });
+
+  it('/metrics shows flips by reason, notifications by channel type and outcome, lag and channel health', async () => {
+    const res = await t.http().get('/metrics').expect(200);
+    expect(res.text).toMatch(/^capsules_flips\{reason="failed"\} [1-9]/m);
+    expect(res.text).toMatch(/^capsules_notifications\{channel_type="webhook",status="delivered"\} [1-9]/m);
+    expect(res.text).toMatch(/^capsules_notifications\{channel_type="email",status="delivered"\} 1$/m);
+    expect(res.text).toMatch(/^capsules_alert_detector_lag_seconds 0$/m);
+    expect(res.text).toMatch(/^capsules_alert_channel_healthy\{channel="ops-webhook",type="webhook"\} 1$/m);
+  });
+
   it('bad channel bodies are 422s that store nothing', async () => {
     const bad = [
       { name: 'x', type: 'pager', url: 'https://example.com' },
@@ -258,6 +328,80 @@ describe('alerts', () => {
       .send({ rules: { failure: { after: 2, rate: 0.5, window: 4 } } })
       .expect(422);
     expect((await t.http().get('/api/channels').expect(200)).body).toHaveLength(3);
+  });
+});
+
+describe('alerts with replicas side by side', () => {
+  const clock = new FixedClock(new Date('2026-12-02T05:00:00.000Z'));
+  const receiver = new HttpReceiver();
+  let first: TestApp;
+  let second: AppOnUrl;
+
+  beforeAll(async () => {
+    await receiver.start();
+    const config = { alertsPollIntervalMs: 20, alertsRetryBaseMs: 20 };
+    first = await createTestApp({ clock, config });
+    second = await createAppOnUrl(first.db.url, { clock, config });
+    for (const name of ['one', 'two']) {
+      await first
+        .http()
+        .post('/api/channels')
+        .send({ name, type: 'webhook', url: `${receiver.url}/${name}` })
+        .expect(201);
+    }
+  });
+
+  afterAll(async () => {
+    await second.close();
+    await first.close();
+    await receiver.stop();
+  });
+
+  it('a failure, a missed slot and a recovery each reach each channel once, whichever replica saw them', async () => {
+    const replicas = [first, second];
+    for (let i = 0; i < 6; i++) {
+      const slug = `fleet-${i}`;
+      await replicas[i % 2]
+        .http()
+        .post('/api/capsules')
+        .send({ slug, title: slug, kind: 'k', mode: 'm', schedule: '0 6 * * *', grace_seconds: 60 })
+        .expect(200);
+      await replicas[(i + 1) % 2]
+        .http()
+        .post('/api/capsules/run')
+        .send({ capsule_slug: slug, actor: 'cron', status: 'success', started_at: '2026-12-01T06:00:00Z' })
+        .expect(200);
+      // Half fail now; all miss their 06:00 slot later; the failed ones recover first.
+      if (i % 2 === 0) {
+        await replicas[i % 2]
+          .http()
+          .post('/api/capsules/run')
+          .send({ capsule_slug: slug, actor: 'cron', status: 'error', started_at: '2026-12-02T04:00:00Z' })
+          .expect(200);
+        await replicas[(i + 1) % 2]
+          .http()
+          .post('/api/capsules/run')
+          .send({ capsule_slug: slug, actor: 'cron', status: 'success', started_at: '2026-12-02T04:30:00Z' })
+          .expect(200);
+      }
+    }
+    clock.set('2026-12-02T06:30:00.000Z');
+    // 3 failures + 3 recoveries + 6 missed = 12 flips, on each of the two channels.
+    await until(
+      () => receiver.bodies('/one').length >= 12 && receiver.bodies('/two').length >= 12,
+      'every notification on both channels',
+    );
+    await until(async () => {
+      const res = await first.http().get('/api/notifications?status=pending').expect(200);
+      return res.body.length === 0;
+    }, 'the outbox to drain');
+    for (const channel of ['/one', '/two']) {
+      const ids = receiver.requests.filter((r) => r.path === channel).map((r) => r.headers['webhook-id']);
+      expect(ids).toHaveLength(12);
+      expect(new Set(ids).size).toBe(12);
+    }
+    const [{ n }] = await first.dataSource.query(`SELECT count(*)::int AS n FROM capsule_flips`);
+    expect(n).toBe(12);
   });
 });
 

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { CapsulesModule } from '@app/capsules';
 import { AlertDetector } from './alert-detector';
 import { AlertsController } from './alerts.controller';
+import { AlertsMetrics } from './alerts-metrics';
 import { AlertsRepository } from './alerts.repository';
 import { AlertsService } from './alerts.service';
 import { ChannelSender } from './channels/channel-sender';
@@ -30,7 +31,8 @@ import { NotificationsRepository } from './notifications.repository';
     ChannelsRepository,
     ChannelsService,
     FlipsService,
+    AlertsMetrics,
   ],
-  exports: [AlertsService],
+  exports: [AlertsService, AlertsMetrics],
 })
 export class AlertsModule {}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AlertsMetrics, type AlertsSnapshot } from '@app/alerts';
 import { AnalyticsService } from '@app/analytics';
 import { pgPool } from '@app/database';
 import { DataSource } from 'typeorm';
@@ -23,6 +24,7 @@ export class MetricsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly analytics: AnalyticsService,
+    alerts: AlertsMetrics,
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'capsules_' });
@@ -78,6 +80,65 @@ export class MetricsService {
         this.reset();
         const counts = await ledger.scheduleStateCounts().catch(() => undefined);
         for (const [state, count] of Object.entries(counts ?? {})) this.set({ state }, count);
+      },
+    });
+    this.alertMetrics(alerts, registers);
+  }
+
+  /**
+   * Flips by reason, notifications by channel type and outcome, the detector's lag and each
+   * channel's health: one database read per scrape, shared by the four gauges.
+   */
+  private alertMetrics(alerts: AlertsMetrics, registers: Registry[]): void {
+    let pending: Promise<AlertsSnapshot | undefined> | undefined;
+    // The four collect() calls of one scrape share one read.
+    const snapshot = () => {
+      pending ??= alerts
+        .snapshot()
+        .catch(() => undefined)
+        .finally(() => setImmediate(() => (pending = undefined)));
+      return pending;
+    };
+    new Gauge({
+      name: 'capsules_flips',
+      help: 'State changes (flips) recorded, by reason (read from the database at scrape time)',
+      labelNames: ['reason'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const row of (await snapshot())?.flipsByReason ?? []) this.set({ reason: row.reason }, row.n);
+      },
+    });
+    new Gauge({
+      name: 'capsules_notifications',
+      help: 'Notifications by channel type and status (pending, delivered, failed), read at scrape time',
+      labelNames: ['channel_type', 'status'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const row of (await snapshot())?.notifications ?? []) {
+          this.set({ channel_type: row.channel_type, status: row.status }, row.n);
+        }
+      },
+    });
+    new Gauge({
+      name: 'capsules_alert_detector_lag_seconds',
+      help: 'Now minus the oldest alert deadline no detector has handled yet (0 when none waits)',
+      registers,
+      async collect() {
+        const s = await snapshot();
+        if (s) this.set(s.detectorLagSeconds);
+      },
+    });
+    new Gauge({
+      name: 'capsules_alert_channel_healthy',
+      help: 'Whether a notification channel is healthy (1) or failing (0: 3 failed attempts in a row)',
+      labelNames: ['channel', 'type'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const c of (await snapshot())?.channels ?? [])
+          this.set({ channel: c.name, type: c.type }, c.healthy ? 1 : 0);
       },
     });
   }
