@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { FixedClock } from '@app/common';
+import { committedOpenApiDocument, OpenApiResponseValidator } from '../support/openapi-response-validator';
 import { HttpReceiver, SmtpReceiver } from '../support/receivers';
 import { type AppOnUrl, createAppOnUrl } from '../support/app-on-url';
 import { createTestApp, type TestApp } from '../support/test-app';
@@ -306,6 +307,13 @@ describe('alerts', () => {
     expect(res.text).toMatch(/^capsules_notifications\{channel_type="email",status="delivered"\} 1$/m);
     expect(res.text).toMatch(/^capsules_alert_detector_lag_seconds 0$/m);
     expect(res.text).toMatch(/^capsules_alert_channel_healthy\{channel="ops-webhook",type="webhook"\} 1$/m);
+  });
+
+  it('every webhook body received matches the NotificationPayloadDto schema of openapi.json', () => {
+    const validator = new OpenApiResponseValidator(committedOpenApiDocument());
+    const payloads = receiver.bodies('/hook');
+    expect(payloads.length).toBeGreaterThan(10);
+    for (const payload of payloads) expect(validator.schemaProblems('NotificationPayloadDto', payload)).toEqual([]);
   });
 
   it('bad channel bodies are 422s that store nothing', async () => {

@@ -141,6 +141,13 @@ export class OpenApiResponseValidator {
     return [`the body does not match the ${documented} schema:`, ...formatErrors(validate.errors ?? [], value)];
   }
 
+  /** What in `value` breaks the document's schema `name` (e.g. a webhook body); [] when it fits. */
+  schemaProblems(name: string, value: unknown): string[] {
+    const validate = this.ajv.getSchema(name);
+    if (!validate) return [`the document has no schema ${name}`];
+    return validate(value) ? [] : formatErrors(validate.errors ?? [], value);
+  }
+
   private isExempt(method: string, route: string): boolean {
     return this.exempt.some((entry) => {
       const [m, pattern] = entry.split(' ');

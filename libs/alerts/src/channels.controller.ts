@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import {
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
@@ -12,12 +13,14 @@ import { ApiInvalidFields, ApiProblem, problemExample } from '@app/common';
 import { ApiChannelNotFound, ChannelNameTakenError } from './alerts.errors';
 import { ChannelsService } from './channels.service';
 import { ChannelDto, CreateChannelDto, CreatedChannelDto, TestSendDto, UpdateChannelDto } from './dto/channel.dto';
+import { NotificationPayloadDto } from './dto/notification.dto';
 
 const ID_PARAM = { name: 'id', example: '7' };
 
 /** Where notifications go: webhooks (Standard Webhooks), Slack, e-mail. Managed with an admin key. */
 @ApiTags('alerts')
 @ApiKeyAuth()
+@ApiExtraModels(NotificationPayloadDto)
 @Controller('api/channels')
 export class ChannelsController {
   constructor(private readonly channels: ChannelsService) {}
@@ -28,7 +31,9 @@ export class ChannelsController {
     summary: 'Create a notification channel (needs an admin key)',
     description:
       'Without `capsules`, `kinds` and `tags` the channel receives every capsule’s notifications; with them, ' +
-      'those of the capsules matching any. A webhook’s answer carries its signing secret, this once.',
+      'those of the capsules matching any. A webhook’s answer carries its signing secret, this once. A webhook ' +
+      'receives JSON POSTs shaped as the NotificationPayloadDto schema, signed per Standard Webhooks ' +
+      '(`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>`).',
   })
   @ApiCreatedResponse({ type: CreatedChannelDto })
   @ApiInvalidFields('/api/channels', 'Invalid fields, all listed in `errors`', {

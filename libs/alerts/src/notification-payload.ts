@@ -22,7 +22,7 @@ export interface NotificationPayload {
   /** `capsule.down`, `capsule.up`, or `test` for a test send. */
   type: string;
   /** The flip's id: the same flip is the same event on every channel. */
-  flip_id: string | null;
+  flip_id: number | null;
   capsule: { slug: string; title: string; kind: string };
   from: string;
   to: string;
@@ -54,7 +54,7 @@ export function buildPayload(input: {
   const { flip, capsule, run } = input;
   return {
     type: input.type ?? `capsule.${flip.to}`,
-    flip_id: input.flipId,
+    flip_id: input.flipId === null ? null : Number(input.flipId),
     capsule: { slug: capsule.slug, title: capsule.title, kind: capsule.kind },
     from: flip.from,
     to: flip.to,

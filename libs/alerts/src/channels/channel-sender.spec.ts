@@ -4,7 +4,7 @@ import { maskTarget } from '../dto/channel.dto';
 
 const payload: NotificationPayload = {
   type: 'capsule.down',
-  flip_id: '42',
+  flip_id: 42,
   capsule: { slug: 'dawn-dispatch', title: 'Dawn <Dispatch>', kind: 'dispatch' },
   from: 'up',
   to: 'down',

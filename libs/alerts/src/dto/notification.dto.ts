@@ -2,8 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Matches, Min } from 'class-validator';
 import { EmptyAsUndefined, PageQueryDto } from '@app/common';
-import { CHANNEL_TYPES } from '../channels/channel-sender';
-import { messageIdHeader } from '../channels/channel-sender';
+import { ALERT_STATUSES, FLIP_REASONS } from '../alert-rules';
+import { CHANNEL_TYPES, messageIdHeader } from '../channels/channel-sender';
 import type { AttemptRow, NotificationRow } from '../notifications.repository';
 
 export const NOTIFICATION_STATUSES = ['pending', 'delivered', 'failed'] as const;
@@ -142,4 +142,75 @@ export class NotificationDto {
       attempt_log: attempts.map((a) => AttemptDto.fromRow(a)),
     };
   }
+}
+
+class PayloadCapsuleDto {
+  @ApiProperty({ example: 'dawn-dispatch' })
+  slug!: string;
+  @ApiProperty({ example: 'Dawn Dispatch' })
+  title!: string;
+  @ApiProperty({ example: 'dispatch' })
+  kind!: string;
+}
+
+class PayloadRunDto {
+  @ApiProperty({ example: 1312 })
+  id!: number;
+  @ApiProperty({ example: 'error' })
+  status!: string;
+  @ApiProperty({ example: 2, nullable: true, type: Number })
+  exit_code!: number | null;
+  @ApiProperty({
+    example: 'Traceback … ConnectionError',
+    nullable: true,
+    type: String,
+    description: 'The last 1000 characters of the run’s message',
+  })
+  message_excerpt!: string | null;
+  @ApiProperty({ example: 41000, nullable: true, type: Number })
+  duration_ms!: number | null;
+  @ApiProperty({ example: '2026-12-02T06:00:00.000Z', format: 'date-time' })
+  started_at!: string;
+  @ApiProperty({ example: '2026-12-02T06:00:41.000Z', format: 'date-time', nullable: true, type: String })
+  completed_at!: string | null;
+}
+
+/**
+ * The JSON body of a webhook notification (POSTed with the Standard Webhooks headers
+ * `webhook-id`, `webhook-timestamp`, `webhook-signature`); Slack and e-mail channels render it.
+ */
+export class NotificationPayloadDto {
+  @ApiProperty({ example: 'capsule.down', description: '`capsule.down`, `capsule.up`, or `test`' })
+  type!: string;
+  @ApiProperty({ example: 42, nullable: true, type: Number, description: 'The flip (the same on every channel)' })
+  flip_id!: number | null;
+  @ApiProperty({ type: PayloadCapsuleDto })
+  capsule!: PayloadCapsuleDto;
+  @ApiProperty({ enum: ALERT_STATUSES, example: 'up' })
+  from!: string;
+  @ApiProperty({ enum: ALERT_STATUSES, example: 'down' })
+  to!: string;
+  @ApiProperty({ enum: [...FLIP_REASONS, 'test'], example: 'failed' })
+  reason!: string;
+  @ApiProperty({
+    example: '2026-12-02T06:00:41.000Z',
+    format: 'date-time',
+    description: 'When it happened (a deadline, a run’s completion), not when it was noticed',
+  })
+  at!: string;
+  @ApiProperty({
+    type: PayloadRunDto,
+    nullable: true,
+    description: 'The run that caused it (null for time-driven flips)',
+  })
+  run!: PayloadRunDto | null;
+  @ApiProperty({ example: '2026-12-03T06:00:00.000Z', format: 'date-time', nullable: true, type: String })
+  next_expected_run!: string | null;
+  @ApiProperty({
+    example: 'https://dash.example/capsules/dawn-dispatch',
+    nullable: true,
+    type: String,
+    description: 'ALERTS_LINK_TEMPLATE with {slug} filled in',
+  })
+  link!: string | null;
 }
