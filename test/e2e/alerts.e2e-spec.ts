@@ -196,11 +196,21 @@ describe('alerts', () => {
 
   it('a snoozed capsule records its flip but notifies no one', async () => {
     await register('snoozed-capsule');
-    await t.http().post('/api/capsules/snoozed-capsule/snooze').send({ until: '2026-12-03T00:00:00Z' }).expect(200);
+    await t.http().get('/api/capsules/snoozed-capsule/snooze').expect(404);
+    await t
+      .http()
+      .put('/api/capsules/snoozed-capsule/snooze')
+      .send({ until: '2026-12-03T00:00:00Z' })
+      .expect(200, { slug: 'snoozed-capsule', until: '2026-12-03T00:00:00.000Z' });
+    await t.http().get('/api/capsules/snoozed-capsule/snooze').expect(200);
     await report('snoozed-capsule', 'error', '2026-12-02T06:11:00Z', '2026-12-02T06:11:01Z');
     const flips = await t.http().get('/api/capsules/snoozed-capsule/flips').expect(200);
     expect(flips.body.flips).toEqual([expect.objectContaining({ reason: 'failed', notified: false })]);
     expect((await t.http().get('/api/notifications?capsule_slug=snoozed-capsule').expect(200)).body).toEqual([]);
+    await t.http().delete('/api/capsules/snoozed-capsule/snooze').expect(204);
+    await t.http().get('/api/capsules/snoozed-capsule/snooze').expect(404);
+    await report('snoozed-capsule', 'success', '2026-12-02T06:12:00Z', '2026-12-02T06:12:01Z');
+    await until(() => hooksFor('snoozed-capsule').length === 1, 'the recovery, unmuted');
   });
 
   it('e-mail and Slack channels routed by kind get their own formats', async () => {

@@ -34,6 +34,16 @@ describe('import boundaries', () => {
       "export { CapsulesService } from '@app/capsules';",
     ],
     [
+      'alerts imports runs (runs -> alerts only: a report writes its flips)',
+      'libs/alerts/src/index.ts',
+      "export { RunsService } from '@app/runs';",
+    ],
+    [
+      'capsules imports alerts (the registry knows no alerts)',
+      'libs/capsules/src/index.ts',
+      "export { AlertsService } from '@app/alerts';",
+    ],
+    [
       "a lib reaches TypeORM's driver for the pool",
       'libs/runs/src/index.ts',
       "export type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';",

@@ -1,10 +1,19 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Put, Query } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiKeyAuth } from '@app/auth';
 import { ApiCapsuleNotFound, CapsulesService } from '@app/capsules';
-import { ApiInvalidFields, Clock, type FieldError, RequestValidationError, parseInstant } from '@app/common';
+import {
+  ApiInvalidFields,
+  ApiProblem,
+  Clock,
+  problemExample,
+  type FieldError,
+  RequestValidationError,
+  parseInstant,
+} from '@app/common';
 import { AlertsService } from './alerts.service';
-import { AlertSettingsDto, PatchAlertSettingsDto, SnoozeDto } from './dto/alert-settings.dto';
+import { NotSnoozedError } from './alerts.errors';
+import { AlertSettingsDto, PatchAlertSettingsDto, SnoozeDto, SnoozeStateDto } from './dto/alert-settings.dto';
 import { FLIP_WINDOWS, FlipHistoryDto, FlipsQueryDto } from './dto/flip.dto';
 import { FlipsService } from './flips.service';
 
@@ -64,17 +73,16 @@ export class AlertsController {
     return AlertSettingsDto.fromRow(capsule.slug, await this.alerts.configure(capsule.id, { rules, snoozedUntil }));
   }
 
-  @Post('snooze')
-  @HttpCode(200)
+  @Put('snooze')
   @ApiOperation({ summary: 'Mute the capsule’s notifications until an instant (flips are still recorded)' })
   @ApiParam(SLUG_PARAM)
-  @ApiOkResponse({ type: AlertSettingsDto })
+  @ApiOkResponse({ type: SnoozeStateDto })
   @ApiCapsuleNotFound(`${ONE}/snooze`)
   @ApiInvalidFields(`${ONE}/snooze`, 'Invalid instant', {
     field: 'until',
     message: 'until must be an ISO 8601 instant with a time zone, in the future',
   })
-  async snooze(@Param('slug') slug: string, @Body() body: SnoozeDto): Promise<AlertSettingsDto> {
+  async snooze(@Param('slug') slug: string, @Body() body: SnoozeDto): Promise<SnoozeStateDto> {
     const errors: FieldError[] = [];
     const until = this.instant('until', body.until, errors);
     if (until && until <= this.clock.now()) {
@@ -82,17 +90,32 @@ export class AlertsController {
     }
     if (errors.length) throw new RequestValidationError(errors);
     const capsule = await this.capsules.get(slug);
-    return AlertSettingsDto.fromRow(capsule.slug, await this.alerts.configure(capsule.id, { snoozedUntil: until }));
+    await this.alerts.configure(capsule.id, { snoozedUntil: until });
+    return { slug: capsule.slug, until: until!.toISOString() };
+  }
+
+  @Get('snooze')
+  @ApiOperation({ summary: 'Until when the capsule’s notifications are muted (404 when they are not)' })
+  @ApiParam(SLUG_PARAM)
+  @ApiOkResponse({ type: SnoozeStateDto })
+  @ApiCapsuleNotFound(`${ONE}/snooze`)
+  @ApiProblem(404, 'Not snoozed', problemExample(new NotSnoozedError('dawn-dispatch'), `${ONE}/snooze`))
+  async snoozed(@Param('slug') slug: string): Promise<SnoozeStateDto> {
+    const capsule = await this.capsules.get(slug);
+    const { snoozed_until: until } = await this.alerts.settings(capsule.id);
+    if (!until || until <= this.clock.now()) throw new NotSnoozedError(capsule.slug);
+    return { slug: capsule.slug, until: until.toISOString() };
   }
 
   @Delete('snooze')
-  @ApiOperation({ summary: 'Unmute the capsule’s notifications' })
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Unmute the capsule’s notifications (also when they were not muted)' })
   @ApiParam(SLUG_PARAM)
-  @ApiOkResponse({ type: AlertSettingsDto })
+  @ApiNoContentResponse({ description: 'Notifications are not muted' })
   @ApiCapsuleNotFound(`${ONE}/snooze`)
-  async unsnooze(@Param('slug') slug: string): Promise<AlertSettingsDto> {
+  async unsnooze(@Param('slug') slug: string): Promise<void> {
     const capsule = await this.capsules.get(slug);
-    return AlertSettingsDto.fromRow(capsule.slug, await this.alerts.configure(capsule.id, { snoozedUntil: null }));
+    await this.alerts.configure(capsule.id, { snoozedUntil: null });
   }
 
   @Get('flips')

@@ -20,6 +20,17 @@ export class ChannelNameTakenError extends DomainError {
   }
 }
 
+/** A capsule's notifications are not muted (GET of its snooze). */
+export class NotSnoozedError extends DomainError {
+  readonly code = 'NOT_SNOOZED';
+  readonly status = 404;
+  readonly title = 'Not Found';
+
+  constructor(slug: string) {
+    super(`Capsule ${slug} is not snoozed`);
+  }
+}
+
 /** OpenAPI: the 404 of an unknown channel id. */
 export const ApiChannelNotFound = (path = '/api/channels/7') =>
   ApiProblem(404, 'Unknown channel', problemExample(new ChannelNotFoundError('7'), path));

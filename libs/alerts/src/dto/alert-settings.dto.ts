@@ -163,7 +163,16 @@ export class PatchAlertSettingsDto {
   snoozed_until?: string | null;
 }
 
-/** Body of POST /api/capsules/:slug/snooze. */
+/** A capsule's snooze: notifications muted until `until`. */
+export class SnoozeStateDto {
+  @ApiProperty({ example: 'dawn-dispatch' })
+  slug!: string;
+
+  @ApiProperty({ example: '2026-12-02T12:00:00.000Z', format: 'date-time' })
+  until!: string;
+}
+
+/** Body of PUT /api/capsules/:slug/snooze. */
 export class SnoozeDto {
   @ApiProperty({ example: '2026-12-02T12:00:00Z', format: 'date-time', description: 'Mute notifications until then' })
   @IsString()
