@@ -9,6 +9,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   last state a flip (or the first run) set; `alert_after` the instant the detector must look
  *   at the capsule again (a missed deadline, a stuck run), NULL when nothing can happen without
  *   a report. The partial index lets the detector read only the capsules that may have gone down.
+ *   `definition_revision` is the capsule revision alert_after was computed for: a definition
+ *   changed since (schedule, grace, archived) is found by the detector and recomputed.
  * - `capsule_flips`: written in the transaction of the report or detector pass that caused
  *   them, with the computed instant (`at`), not the time of writing.
  * - `notifications`: the outbox, one row per (flip, channel), unique, created with the flip;
@@ -27,7 +29,8 @@ export class CreateAlerts1764000000009 implements MigrationInterface {
         rules          jsonb NOT NULL DEFAULT '{}'
                          CONSTRAINT capsule_alerts_rules_object CHECK (jsonb_typeof(rules) = 'object'),
         snoozed_until  timestamptz(3),
-        changed_at     timestamptz(3)
+        changed_at     timestamptz(3),
+        definition_revision integer
       )`);
     await queryRunner.query(
       'CREATE INDEX capsule_alerts_due ON capsule_alerts (alert_after) WHERE alert_after IS NOT NULL',

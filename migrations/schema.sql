@@ -43,7 +43,8 @@ CREATE TABLE capsule_alerts (
   alert_after timestamp(3) with time zone,
   rules jsonb DEFAULT '{}'::jsonb NOT NULL,
   snoozed_until timestamp(3) with time zone,
-  changed_at timestamp(3) with time zone
+  changed_at timestamp(3) with time zone,
+  definition_revision integer
 );
 ALTER TABLE capsule_alerts ADD CONSTRAINT capsule_alerts_capsule_id_fkey FOREIGN KEY (capsule_id) REFERENCES capsules(id) ON DELETE CASCADE;
 ALTER TABLE capsule_alerts ADD CONSTRAINT capsule_alerts_pkey PRIMARY KEY (capsule_id);

@@ -310,6 +310,22 @@ describe('alerts', () => {
     expect(hooksFor('seasonal')).toEqual([]);
   });
 
+  it('a schedule changed to an earlier hour moves the deadline at once', async () => {
+    await register('moved-job', { schedule: '0 12 * * *', grace_seconds: 60 });
+    clock.set('2026-12-02T08:00:00.000Z');
+    await report('moved-job', 'success', '2026-12-02T07:00:00Z', '2026-12-02T07:00:05Z');
+    expect((await t.http().get('/api/capsules/moved-job/alerts').expect(200)).body.alert_after).toBe(
+      '2026-12-02T12:01:00.000Z',
+    );
+    await t.http().patch('/api/capsules/moved-job').send({ schedule: '0 9 * * *' }).expect(200);
+    await until(
+      async () =>
+        (await t.http().get('/api/capsules/moved-job/alerts').expect(200)).body.alert_after ===
+        '2026-12-02T09:01:00.000Z',
+      'the deadline of the new schedule',
+    );
+  });
+
   it('/metrics shows flips by reason, notifications by channel type and outcome, lag and channel health', async () => {
     const res = await t.http().get('/metrics').expect(200);
     expect(res.text).toMatch(/^capsules_flips\{reason="failed"\} [1-9]/m);

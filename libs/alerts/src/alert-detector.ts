@@ -9,8 +9,8 @@ const BATCH = 100;
 
 /**
  * The detector: in every replica, it wakes at the earliest alert_after (at most every
- * ALERTS_POLL_INTERVAL_MS), flips the capsules whose deadline passed (missed, stuck) and the
- * capsules archived or restored since (paused, resumed). Replicas running side by side flip
+ * ALERTS_POLL_INTERVAL_MS), flips the capsules whose deadline passed (missed, stuck), and looks
+ * again at capsules whose definition changed since (new deadlines; paused, resumed). Replicas running side by side flip
  * each capsule once: `AlertsService.detect` claims it with FOR UPDATE SKIP LOCKED and a
  * condition on its alert_after. A capsule whose pass fails is logged and looked at again a poll
  * interval later; the others go on.
@@ -56,8 +56,17 @@ export class AlertDetector implements OnApplicationBootstrap, OnModuleDestroy {
         );
       }
     }
-    for (const capsuleId of await this.alerts.pauseMismatches(BATCH)) {
-      await this.service.syncPause(capsuleId);
+    for (const capsuleId of await this.alerts.changedDefinitions(BATCH)) {
+      try {
+        await this.service.syncDefinition(capsuleId);
+      } catch (error) {
+        this.logger.error({
+          msg: 'alert detector: a changed capsule failed; keeping its deadline until its next change or report',
+          capsule_id: capsuleId,
+          err: describe(error),
+        });
+        await this.alerts.markDefinitionSeen(capsuleId);
+      }
     }
     if (due.length === BATCH) return 0;
     const next = await this.alerts.nextAlertAfter();

@@ -7,6 +7,7 @@ import {
   type FinishedRunFacts,
   flipByTime,
   flipForFinishedRun,
+  isQuietReport,
 } from './alert-rules';
 
 const at = new Date('2026-12-02T06:00:00Z');
@@ -141,5 +142,24 @@ describe('deadlines', () => {
     expect(alertAfter('new', DEFAULT_RULES, facts)).toBe(null);
     const running = { ...facts, oldestRunningStartedAt: new Date('2026-12-02T05:00:00Z') };
     expect(flipByTime('new', DEFAULT_RULES, running, new Date('2026-12-02T05:10:00Z'))?.reason).toBe('stuck');
+  });
+});
+
+describe('isQuietReport', () => {
+  const withSlow = effectiveRules({ slow: { max_seconds: 60 } });
+  it.each([
+    ['an up capsule’s success', 'up', DEFAULT_RULES, null, 'success', true],
+    ['an up capsule’s success with a duration rule', 'up', withSlow, null, 'success', false],
+    ['a down capsule’s success (recovery)', 'down', DEFAULT_RULES, null, 'success', false],
+    ['an up capsule’s failure', 'up', DEFAULT_RULES, null, 'error', false],
+    ['a down capsule’s failure', 'down', DEFAULT_RULES, null, 'timeout', true],
+    ['a start without a max runtime', 'up', DEFAULT_RULES, null, 'running', true],
+    ['a start that can get stuck', 'up', DEFAULT_RULES, 600, 'running', false],
+    ['a start with the stuck rule off', 'up', effectiveRules({ stuck: false }), 600, 'running', true],
+    ['a new capsule’s first report', 'new', DEFAULT_RULES, null, 'success', false],
+    ['a cancelled run', 'up', DEFAULT_RULES, null, 'cancelled', true],
+    ['a paused capsule’s failure', 'paused', DEFAULT_RULES, null, 'error', true],
+  ] as const)('%s: %s', (_, status, rules, maxRuntime, runStatus, quiet) => {
+    expect(isQuietReport(status, rules, maxRuntime, runStatus)).toBe(quiet);
   });
 });

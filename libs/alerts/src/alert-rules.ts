@@ -129,6 +129,32 @@ export function durationAnomaly(
   return null;
 }
 
+/**
+ * Whether a report can change nothing, so the report skips the evaluation (the common case of a
+ * hot path: an up capsule's success). Its alert_after may then stay earlier than the new
+ * deadline (a new run only moves the missed deadline later): the detector wakes at it, finds
+ * nothing due, and moves it. A report that could flip, make a new capsule up, or start a run that
+ * can get stuck is never quiet.
+ */
+export function isQuietReport(
+  status: AlertStatus,
+  rules: AlertRules,
+  maxRuntimeSeconds: number | null,
+  runStatus: RunStatus,
+): boolean {
+  if (status === 'paused') return true;
+  if (status === 'new') return false;
+  if (runStatus === 'running') return status === 'down' || !rules.stuck || maxRuntimeSeconds === null;
+  if (runStatus === 'cancelled') return true;
+  if (isFailedRunStatus(runStatus)) return status === 'down';
+  // A success: a recovery, or (up) a duration rule to check.
+  return status === 'up' && !hasDurationRules(rules);
+}
+
+function hasDurationRules(rules: AlertRules): boolean {
+  return Object.keys(rules.slow).length > 0 || Object.keys(rules.fast).length > 0;
+}
+
 /** Whether the rolling percentiles are needed at all (they cost a query). */
 export function needsRolling(rules: AlertRules): boolean {
   return rules.slow.p95_factor !== undefined || rules.fast.p5_divisor !== undefined;

@@ -12,6 +12,11 @@ export interface AlertStateRow {
   changed_at: Date | null;
 }
 
+/** The alert row with what a report needs to tell whether it can change anything. */
+export interface LockedAlertRow extends AlertStateRow {
+  max_runtime_seconds: number | null;
+}
+
 /** What a flip's evaluation and its notification need to know of a capsule. */
 export interface AlertContextRow {
   capsule_id: number;
@@ -25,6 +30,8 @@ export interface AlertContextRow {
   grace_seconds: number;
   max_runtime_seconds: number | null;
   updated_at: Date;
+  /** The definition's revision the context was read at. */
+  revision: number;
   last_run_at: Date | null;
   oldest_running_started_at: Date | null;
   /** Latest finished runs' statuses, newest first (as many as the failure rule needs). */
@@ -57,13 +64,15 @@ export class AlertsRepository {
    * The capsule's alert row, locked until the transaction ends (created on first use). The lock
    * orders a report and a detector pass on the same capsule: the second sees what the first wrote.
    */
-  async lock(tx: Queries, capsuleId: number): Promise<AlertStateRow> {
-    const select = sql`SELECT capsule_id, status, alert_after, rules, snoozed_until, changed_at
-                       FROM capsule_alerts WHERE capsule_id = ${capsuleId} FOR UPDATE`;
-    const row = await tx.first<AlertStateRow>(select);
+  async lock(tx: Queries, capsuleId: number): Promise<LockedAlertRow> {
+    const select = sql`SELECT a.capsule_id, a.status, a.alert_after, a.rules, a.snoozed_until, a.changed_at,
+                              c.max_runtime_seconds
+                       FROM capsule_alerts a JOIN capsules c ON c.id = a.capsule_id
+                       WHERE a.capsule_id = ${capsuleId} FOR UPDATE OF a`;
+    const row = await tx.first<LockedAlertRow>(select);
     if (row) return row;
     await tx.rows(sql`INSERT INTO capsule_alerts (capsule_id) VALUES (${capsuleId}) ON CONFLICT DO NOTHING`);
-    return (await tx.first<AlertStateRow>(select))!;
+    return (await tx.first<LockedAlertRow>(select))!;
   }
 
   /**
@@ -92,13 +101,24 @@ export class AlertsRepository {
     return row?.at ?? null;
   }
 
-  /** Capsules archived or restored since their alert status last said so. */
-  async pauseMismatches(limit: number): Promise<number[]> {
+  /**
+   * Capsules whose definition changed (a new revision: schedule, grace, max runtime, archived or
+   * restored) since their alert_after was computed.
+   */
+  async changedDefinitions(limit: number): Promise<number[]> {
     const rows = await this.db.rows<{ id: number }>(
       sql`SELECT c.id FROM capsules c JOIN capsule_alerts a ON a.capsule_id = c.id
-          WHERE (c.status = 'archived') <> (a.status = 'paused') LIMIT ${limit}`,
+          WHERE a.definition_revision IS DISTINCT FROM c.revision LIMIT ${limit}`,
     );
     return rows.map((r) => r.id);
+  }
+
+  /** Records the capsule's current revision as seen, without changing anything else. */
+  async markDefinitionSeen(capsuleId: number): Promise<void> {
+    await this.db.rows(
+      sql`UPDATE capsule_alerts a SET definition_revision = c.revision FROM capsules c
+          WHERE a.capsule_id = ${capsuleId} AND c.id = a.capsule_id`,
+    );
   }
 
   /** The capsule and what its runs say now (read after the lock, so it includes the lock holder's run). */
@@ -123,7 +143,7 @@ export class AlertsRepository {
             WHERE capsule_id = ${capsuleId} AND status = 'success' AND id <> ${rollingExcept ?? 0}
             ORDER BY started_at DESC, id DESC LIMIT ${rolling ? ROLLING_RUNS : 0})
           SELECT c.id AS capsule_id, c.slug, c.title, c.kind, c.tags, c.status AS capsule_status, c.schedule,
-                 c.timezone, c.grace_seconds, c.max_runtime_seconds, c.updated_at,
+                 c.timezone, c.grace_seconds, c.max_runtime_seconds, c.updated_at, c.revision,
                  s.last_run_at, s.oldest_running_started_at,
                  ARRAY(SELECT r.status FROM capsule_runs r
                        WHERE r.capsule_id = c.id AND r.status <> 'running'
@@ -134,14 +154,15 @@ export class AlertsRepository {
     );
   }
 
-  /** Sets the row's status (when it changed) and its next alert_after. */
+  /** Sets the row's status, its next alert_after and the definition revision it was computed for. */
   async update(
     tx: Queries,
     capsuleId: number,
-    changes: { status: AlertStatus; alertAfter: Date | null; changedAt?: Date },
+    changes: { status: AlertStatus; alertAfter: Date | null; revision: number; changedAt?: Date },
   ): Promise<void> {
     await tx.rows(
       sql`UPDATE capsule_alerts SET status = ${changes.status}, alert_after = ${changes.alertAfter},
+                 definition_revision = ${changes.revision},
                  changed_at = COALESCE(${changes.changedAt ?? null}::timestamptz, changed_at)
           WHERE capsule_id = ${capsuleId}`,
     );

@@ -11,6 +11,7 @@ import {
   type Flip,
   flipByTime,
   flipForFinishedRun,
+  isQuietReport,
   needsRolling,
   recentRunsNeeded,
 } from './alert-rules';
@@ -62,9 +63,12 @@ export class AlertsService {
    * an alert).
    */
   async onRunReported(tx: Queries, run: ReportedRun): Promise<Flip | null> {
+    // The lock first: it orders this report with a detector pass on the same capsule.
+    const state = await this.alerts.lock(tx, run.capsule_id);
+    if (isQuietReport(state.status, effectiveRules(state.rules), state.max_runtime_seconds, run.status)) return null;
     await tx.rows(sql`SAVEPOINT alerts`);
     try {
-      return await this.evaluateReport(tx, run);
+      return await this.evaluateReport(tx, run, state);
     } catch (error) {
       if (isDatabaseUnavailable(error)) throw error;
       await tx.rows(sql`ROLLBACK TO SAVEPOINT alerts`);
@@ -78,8 +82,7 @@ export class AlertsService {
     }
   }
 
-  private async evaluateReport(tx: Queries, run: ReportedRun): Promise<Flip | null> {
-    const state = await this.alerts.lock(tx, run.capsule_id);
+  private async evaluateReport(tx: Queries, run: ReportedRun, state: AlertStateRow): Promise<Flip | null> {
     const rules = effectiveRules(state.rules);
     const finished = run.status !== 'running';
     const judged = finished && run.completed_at !== null;
@@ -108,6 +111,7 @@ export class AlertsService {
     await this.alerts.update(tx, run.capsule_id, {
       status,
       alertAfter: alertAfter(status, rules, deadlineFacts(context)),
+      revision: context.revision,
       changedAt: flip?.at,
     });
     return flip;
@@ -134,6 +138,7 @@ export class AlertsService {
       await this.alerts.update(tx, capsuleId, {
         status,
         alertAfter: next && next > now ? next : null,
+        revision: context.revision,
         changedAt: flip?.at,
       });
       return flip;
@@ -173,29 +178,38 @@ export class AlertsService {
       const snoozedUntil = change.snoozedUntil === undefined ? state.snoozed_until : change.snoozedUntil;
       await this.alerts.configure(tx, capsuleId, { rules, snoozedUntil });
       const context = await this.alerts.context(tx, capsuleId, 0, null);
-      const next = context ? alertAfter(state.status, effectiveRules(rules), deadlineFacts(context)) : null;
-      await this.alerts.update(tx, capsuleId, { status: state.status, alertAfter: next });
+      if (!context) return { ...state, rules, snoozed_until: snoozedUntil };
+      const next = alertAfter(state.status, effectiveRules(rules), deadlineFacts(context));
+      await this.alerts.update(tx, capsuleId, { status: state.status, alertAfter: next, revision: context.revision });
       return { ...state, rules, snoozed_until: snoozedUntil, alert_after: next };
     });
   }
 
-  /** Paused when the capsule was archived, resumed when restored (flips without notifications). */
-  async syncPause(capsuleId: number): Promise<Flip | null> {
+  /**
+   * After a change of the capsule's definition (found by the detector): paused when it was
+   * archived, resumed when restored (flips that notify no one), and its alert_after computed
+   * again for its schedule, grace and max runtime as they are now.
+   */
+  async syncDefinition(capsuleId: number): Promise<Flip | null> {
     return this.db.transaction(async (tx) => {
       const state = await this.alerts.lock(tx, capsuleId);
       const context = await this.alerts.context(tx, capsuleId, 0, null);
       if (!context) return null;
-      const archived = context.capsule_status === 'archived';
-      if (archived === (state.status === 'paused')) return null;
-      const flip: Flip = archived
-        ? { from: state.status, to: 'paused', reason: 'paused', at: context.updated_at }
-        : { from: 'paused', to: context.last_run_at ? 'up' : 'new', reason: 'resumed', at: context.updated_at };
       const rules = effectiveRules(state.rules);
-      await this.writeFlip(tx, state, context, flip, rules, null);
+      const archived = context.capsule_status === 'archived';
+      let flip: Flip | null = null;
+      if (archived !== (state.status === 'paused')) {
+        flip = archived
+          ? { from: state.status, to: 'paused', reason: 'paused', at: context.updated_at }
+          : { from: 'paused', to: context.last_run_at ? 'up' : 'new', reason: 'resumed', at: context.updated_at };
+        await this.writeFlip(tx, state, context, flip, rules, null);
+      }
+      const status = flip?.to ?? state.status;
       await this.alerts.update(tx, capsuleId, {
-        status: flip.to,
-        alertAfter: alertAfter(flip.to, rules, deadlineFacts(context)),
-        changedAt: flip.at,
+        status,
+        alertAfter: alertAfter(status, rules, deadlineFacts(context)),
+        revision: context.revision,
+        changedAt: flip?.at,
       });
       return flip;
     });
