@@ -11,6 +11,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   a report. The partial index lets the detector read only the capsules that may have gone down.
  *   `definition_revision` is the capsule revision alert_after was computed for: a definition
  *   changed since (schedule, grace, archived) is found by the detector and recomputed.
+ *   `deadline_floor` is the last flip or definition change: no deadline before it counts again
+ *   (a flip is never dated before the one it follows).
  * - `capsule_flips`: written in the transaction of the report or detector pass that caused
  *   them, with the computed instant (`at`), not the time of writing.
  * - `notifications`: the outbox, one row per (flip, channel), unique, created with the flip;
@@ -30,6 +32,7 @@ export class CreateAlerts1764000000009 implements MigrationInterface {
                          CONSTRAINT capsule_alerts_rules_object CHECK (jsonb_typeof(rules) = 'object'),
         snoozed_until  timestamptz(3),
         changed_at     timestamptz(3),
+        deadline_floor timestamptz(3),
         definition_revision integer
       )`);
     await queryRunner.query(

@@ -44,6 +44,7 @@ CREATE TABLE capsule_alerts (
   rules jsonb DEFAULT '{}'::jsonb NOT NULL,
   snoozed_until timestamp(3) with time zone,
   changed_at timestamp(3) with time zone,
+  deadline_floor timestamp(3) with time zone,
   definition_revision integer
 );
 ALTER TABLE capsule_alerts ADD CONSTRAINT capsule_alerts_capsule_id_fkey FOREIGN KEY (capsule_id) REFERENCES capsules(id) ON DELETE CASCADE;

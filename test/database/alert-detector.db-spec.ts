@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { FixedClock, loadConfig } from '@app/common';
 import { buildDataSourceOptions, Database, sql } from '@app/database';
@@ -23,6 +24,8 @@ describe('alert detector', () => {
   let replicas: { service: AlertsService; detector: AlertDetector; alerts: AlertsRepository; database: Database }[];
 
   beforeAll(async () => {
+    // The detector logs the capsule it fails on; not in the test output.
+    Logger.overrideLogger(false);
     db = await createTestDatabase();
     sources = await Promise.all(
       Array.from({ length: REPLICAS }, async () =>
@@ -99,24 +102,30 @@ describe('alert detector', () => {
     const held = new Promise<void>((resolve) => (release = resolve));
     let locked!: () => void;
     const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    // The report of the 06:04 run holds the capsule's alert row while the detector tries it.
+    // The report of the 06:04:59 run locks the capsule's alert row before it writes the run; the
+    // detector tries the capsule in between (the run not yet written, not even uncommitted).
     const reporting = reporter.database.transaction(async (tx) => {
+      const state = await reporter.service.lockForReport(tx, { slug: 'racer' });
+      locked();
+      await held;
       const [run] = await tx.rows<{ id: string }>(
         sql`INSERT INTO capsule_runs (capsule_id, actor, status, started_at)
             VALUES (${capsule.id}, 'cron', 'running', '2026-12-02T06:04:59Z') RETURNING id`,
       );
-      await reporter.service.onRunReported(tx, {
-        id: run.id,
-        capsule_id: capsule.id,
-        status: 'running',
-        started_at: new Date('2026-12-02T06:04:59Z'),
-        completed_at: null,
-        duration_ms: null,
-        exit_code: null,
-        message: null,
-      });
-      locked();
-      await held;
+      await reporter.service.onRunReported(
+        tx,
+        {
+          id: run.id,
+          capsule_id: capsule.id,
+          status: 'running',
+          started_at: new Date('2026-12-02T06:04:59Z'),
+          completed_at: null,
+          duration_ms: null,
+          exit_code: null,
+          message: null,
+        },
+        state,
+      );
     });
     await isLocked;
     expect(await detecting.service.detect(capsule.id, clock.now())).toBeNull();
@@ -155,5 +164,33 @@ describe('alert detector', () => {
     const [state] = await ds.query(`SELECT status, alert_after FROM capsule_alerts WHERE capsule_id = $1`, [broken.id]);
     expect(state.status).toBe('up');
     expect(state.alert_after.getTime()).toBeGreaterThan(clock.now().getTime());
+  });
+
+  it('downtime over a window counts the span before its first flip when the capsule was down then', async () => {
+    const [{ alerts }] = replicas;
+    const [ds] = sources;
+    const [capsule] = await ds.query(
+      `INSERT INTO capsules (slug, title, kind, mode) VALUES ('flappy', 'Flappy', 'k', 'm') RETURNING id`,
+    );
+    const flips: [string, string, string][] = [
+      ['up', 'down', '2026-11-30T00:00:00Z'], // before the window: down at its start
+      ['down', 'up', '2026-12-01T01:00:00Z'], // 1 h into the window
+      ['up', 'down', '2026-12-01T10:00:00Z'],
+      ['down', 'up', '2026-12-01T10:30:00Z'],
+      ['up', 'down', '2026-12-01T23:00:00Z'], // down until the window's end
+    ];
+    for (const [from, to, at] of flips) {
+      await ds.query(
+        `INSERT INTO capsule_flips (capsule_id, from_status, to_status, reason, at, notified)
+         VALUES ($1, $2, $3, CASE WHEN $3 = 'down' THEN 'failed' ELSE 'recovered' END, $4, false)`,
+        [capsule.id, from, to, at],
+      );
+    }
+    const seconds = await alerts.downtimeSeconds(
+      capsule.id,
+      new Date('2026-12-01T00:00:00Z'),
+      new Date('2026-12-02T00:00:00Z'),
+    );
+    expect(seconds).toBe(3600 + 1800 + 3600);
   });
 });

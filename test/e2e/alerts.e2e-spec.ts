@@ -209,8 +209,11 @@ describe('alerts', () => {
     expect((await t.http().get('/api/notifications?capsule_slug=snoozed-capsule').expect(200)).body).toEqual([]);
     await t.http().delete('/api/capsules/snoozed-capsule/snooze').expect(204);
     await t.http().get('/api/capsules/snoozed-capsule/snooze').expect(404);
+    // Unmuted, its recovery is recorded but tells no one: no one was told it was down.
     await report('snoozed-capsule', 'success', '2026-12-02T06:12:00Z', '2026-12-02T06:12:01Z');
-    await until(() => hooksFor('snoozed-capsule').length === 1, 'the recovery, unmuted');
+    const after = await t.http().get('/api/capsules/snoozed-capsule/flips').expect(200);
+    expect(after.body.flips[0]).toMatchObject({ reason: 'recovered', notified: false });
+    expect((await t.http().get('/api/notifications?capsule_slug=snoozed-capsule').expect(200)).body).toEqual([]);
   });
 
   it('e-mail and Slack channels routed by kind get their own formats', async () => {
@@ -261,14 +264,22 @@ describe('alerts', () => {
     clock.set('2026-12-02T07:06:00.000Z');
     await until(() => hooksFor('hanging-job').length === 1, 'the stuck webhook');
     expect(hooksFor('hanging-job')[0]).toMatchObject({ reason: 'stuck', at: '2026-12-02T07:05:00.000Z' });
-    // It finishes at last, successfully: back up.
+    // Another run succeeds: back up, and the hung run, already alerted on, does not flip it again.
+    await report('hanging-job', 'success', '2026-12-02T07:05:30Z', '2026-12-02T07:05:40Z');
+    await until(() => hooksFor('hanging-job').length === 2, 'the recovery webhook');
+    expect(hooksFor('hanging-job')[1]).toMatchObject({ reason: 'recovered', to: 'up' });
+    expect((await t.http().get('/api/capsules/hanging-job/alerts').expect(200)).body).toMatchObject({
+      status: 'up',
+      alert_after: null,
+    });
+    // It finishes at last: history, no flip.
     await t
       .http()
       .patch(`/api/capsules/runs/${runId}`)
-      .send({ status: 'success', completed_at: '2026-12-02T07:05:30Z' })
+      .send({ status: 'success', completed_at: '2026-12-02T07:05:50Z' })
       .expect(200);
-    await until(() => hooksFor('hanging-job').length === 2, 'the recovery webhook');
-    expect(hooksFor('hanging-job')[1]).toMatchObject({ reason: 'recovered', to: 'up' });
+    const flips = (await t.http().get('/api/capsules/hanging-job/flips').expect(200)).body.flips;
+    expect(flips.map((f: { reason: string }) => f.reason)).toEqual(['recovered', 'stuck']);
   });
 
   it('a run slower than its limit goes down as slow', async () => {
@@ -361,7 +372,13 @@ describe('alerts', () => {
       .patch('/api/capsules/dawn-dispatch/alerts')
       .send({ rules: { failure: { after: 2, rate: 0.5, window: 4 } } })
       .expect(422);
+    const [channel] = (await t.http().get('/api/channels').expect(200)).body;
+    await t.http().patch(`/api/channels/${channel.id}`).send({ url: null }).expect(422);
+    await t.http().patch(`/api/channels/${channel.id}`).send({ to: 'a@example.com' }).expect(422);
+    await t.http().get('/api/notifications?channel_id=3000000000').expect(422);
+    await t.http().post('/api/channels/99999/test').expect(404);
     expect((await t.http().get('/api/channels').expect(200)).body).toHaveLength(3);
+    expect((await t.http().get(`/api/channels/${channel.id}`).expect(200)).body).toEqual(channel);
   });
 });
 
@@ -403,19 +420,37 @@ describe('alerts with replicas side by side', () => {
       await replicas[(i + 1) % 2]
         .http()
         .post('/api/capsules/run')
-        .send({ capsule_slug: slug, actor: 'cron', status: 'success', started_at: '2026-12-01T06:00:00Z' })
+        .send({
+          capsule_slug: slug,
+          actor: 'cron',
+          status: 'success',
+          started_at: '2026-12-01T06:00:00Z',
+          completed_at: '2026-12-01T06:00:10Z',
+        })
         .expect(200);
       // Half fail now; all miss their 06:00 slot later; the failed ones recover first.
       if (i % 2 === 0) {
         await replicas[i % 2]
           .http()
           .post('/api/capsules/run')
-          .send({ capsule_slug: slug, actor: 'cron', status: 'error', started_at: '2026-12-02T04:00:00Z' })
+          .send({
+            capsule_slug: slug,
+            actor: 'cron',
+            status: 'error',
+            started_at: '2026-12-02T04:00:00Z',
+            completed_at: '2026-12-02T04:00:10Z',
+          })
           .expect(200);
         await replicas[(i + 1) % 2]
           .http()
           .post('/api/capsules/run')
-          .send({ capsule_slug: slug, actor: 'cron', status: 'success', started_at: '2026-12-02T04:30:00Z' })
+          .send({
+            capsule_slug: slug,
+            actor: 'cron',
+            status: 'success',
+            started_at: '2026-12-02T04:30:00Z',
+            completed_at: '2026-12-02T04:30:10Z',
+          })
           .expect(200);
       }
     }

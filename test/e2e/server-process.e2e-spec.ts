@@ -172,7 +172,8 @@ describe('the server process', () => {
       blocker.on('error', () => undefined);
       await blocker.connect();
       await blocker.query('BEGIN');
-      await blocker.query('LOCK TABLE capsule_runs IN SHARE MODE'); // run inserts wait behind it
+      // Run inserts wait behind it (the first holding the capsule's alert row, the others behind that).
+      await blocker.query('LOCK TABLE capsule_runs IN SHARE MODE');
       const inFlight = Array.from({ length: 20 }, (_, i) =>
         request(server.port, 'POST', '/api/capsules/run', {
           capsule_slug: 'drain-me',
@@ -186,7 +187,8 @@ describe('the server process', () => {
       await until(async () => {
         const { rows } = await watcher.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM pg_stat_activity
-           WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%capsule_runs%'`,
+           WHERE datname = current_database() AND wait_event_type = 'Lock'
+             AND (query LIKE '%capsule_runs%' OR query LIKE '%capsule_alerts%')`,
         );
         return rows[0].n === 20;
       }, 'the 20 inserts to wait on the lock');
@@ -414,7 +416,8 @@ describe('the server process', () => {
           const rows = await sql<{ n: number }>(
             db.url,
             `SELECT count(*)::int AS n FROM pg_stat_activity
-           WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%capsule_runs%'`,
+           WHERE datname = current_database() AND wait_event_type = 'Lock'
+             AND (query LIKE '%capsule_runs%' OR query LIKE '%capsule_alerts%')`,
           );
           return rows[0].n === 1;
         }, 'the insert to wait on the lock');

@@ -4,8 +4,10 @@ import { AlertsRepository } from './alerts.repository';
 import { AlertsService } from './alerts.service';
 import { describe, Poller } from './poller';
 
-/** Capsules looked at per detector pass (the rest in the next, at once). */
+/** Capsules looked at per detector pass (the rest in the next, right after). */
 const BATCH = 100;
+/** The shortest sleep between passes. */
+const MIN_PAUSE_MS = 20;
 
 /**
  * The detector: in every replica, it wakes at the earliest alert_after (at most every
@@ -68,8 +70,9 @@ export class AlertDetector implements OnApplicationBootstrap, OnModuleDestroy {
         await this.alerts.markDefinitionSeen(capsuleId);
       }
     }
-    if (due.length === BATCH) return 0;
-    const next = await this.alerts.nextAlertAfter();
-    return next ? Math.max(0, next.getTime() - this.clock.now().getTime()) : null;
+    // A full batch: more may be due (a short pause, so rows other replicas hold cannot spin us).
+    if (due.length === BATCH) return MIN_PAUSE_MS;
+    const next = await this.alerts.nextAlertAfter(now);
+    return next ? Math.max(MIN_PAUSE_MS, next.getTime() - this.clock.now().getTime()) : null;
   }
 }

@@ -82,6 +82,16 @@ describe('flipForFinishedRun', () => {
   });
 });
 
+describe('recovery under a rate rule', () => {
+  it('waits until the failure rate is below the threshold', () => {
+    const rules = effectiveRules({ failure: { rate: 0.5, window: 4 } });
+    const still = run({ recentStatuses: ['success', 'error', 'error', 'success'] });
+    expect(flipForFinishedRun('down', rules, still)).toBe(null);
+    const below = run({ recentStatuses: ['success', 'success', 'error', 'success'] });
+    expect(flipForFinishedRun('down', rules, below)?.reason).toBe('recovered');
+  });
+});
+
 describe('failureReason', () => {
   it('after N consecutive failures, counted from the newest run', () => {
     const rule = { after: 3 };

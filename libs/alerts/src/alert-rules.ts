@@ -82,7 +82,8 @@ export interface FinishedRunFacts {
 /**
  * The flip a finished run causes, or null. A failure flips an up (or new) capsule to down when
  * the failure rule says so; a success that breaks a duration rule flips it down as well; any
- * other success flips a down capsule up (`recovered`). A paused capsule does not flip on runs.
+ * other success flips a down capsule up (`recovered`), unless a rate rule still sees the failure
+ * rate at its threshold. A paused capsule does not flip on runs.
  */
 export function flipForFinishedRun(status: AlertStatus, rules: AlertRules, run: FinishedRunFacts): Flip | null {
   if (status === 'paused') return null;
@@ -95,7 +96,10 @@ export function flipForFinishedRun(status: AlertStatus, rules: AlertRules, run: 
   if (run.status !== 'success') return null;
   const anomaly = durationAnomaly(rules, run.durationMs, run.rolling);
   if (anomaly) return down(anomaly);
-  return status === 'down' ? { from: 'down', to: 'up', reason: 'recovered', at: run.completedAt } : null;
+  if (status !== 'down') return null;
+  // Under a rate rule, one success does not end a failure rate still at the threshold.
+  if ('rate' in rules.failure && failureReason(rules.failure, run.recentStatuses) !== null) return null;
+  return { from: 'down', to: 'up', reason: 'recovered', at: run.completedAt };
 }
 
 /** Which failure rule the latest runs break, if any (the newest run is a failure). */

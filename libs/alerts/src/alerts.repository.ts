@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database, type Queries, type RunStatus, sql } from '@app/database';
+import { Database, type Queries, type RunStatus, sql, type Sql } from '@app/database';
 import { type AlertRules, type AlertStatus, type Flip, MIN_ROLLING_RUNS, ROLLING_RUNS } from './alert-rules';
 
 /** A capsule's alert row, locked for the transaction that read it. */
@@ -10,12 +10,19 @@ export interface AlertStateRow {
   rules: Partial<AlertRules>;
   snoozed_until: Date | null;
   changed_at: Date | null;
+  /** No deadline before this instant counts (the last flip, or definition change). */
+  deadline_floor: Date | null;
 }
 
 /** The alert row with what a report needs to tell whether it can change anything. */
 export interface LockedAlertRow extends AlertStateRow {
   max_runtime_seconds: number | null;
+  capsule_status: string;
 }
+
+const STATE_COLUMNS = sql.raw(
+  'a.capsule_id, a.status, a.alert_after, a.rules, a.snoozed_until, a.changed_at, a.deadline_floor',
+);
 
 /** What a flip's evaluation and its notification need to know of a capsule. */
 export interface AlertContextRow {
@@ -33,9 +40,12 @@ export interface AlertContextRow {
   /** The definition's revision the context was read at. */
   revision: number;
   last_run_at: Date | null;
+  /** Start of the oldest run still running whose stuck deadline is not before the floor. */
   oldest_running_started_at: Date | null;
   /** Latest finished runs' statuses, newest first (as many as the failure rule needs). */
   recent_statuses: RunStatus[];
+  /** The newest finished run (a report of an older one judges nothing: it is history). */
+  latest_finished_id: string | null;
   /** p95 / p5 of the recent successful runs' durations (null below MIN_ROLLING_RUNS). */
   p95_ms: number | null;
   p5_ms: number | null;
@@ -61,18 +71,37 @@ export class AlertsRepository {
   constructor(private readonly db: Database) {}
 
   /**
-   * The capsule's alert row, locked until the transaction ends (created on first use). The lock
-   * orders a report and a detector pass on the same capsule: the second sees what the first wrote.
+   * The alert row of the capsule a report is about (by its slug, or by a run of it), locked
+   * until the transaction ends and created on first use; undefined when there is no such
+   * capsule. A report takes it before it writes its run, so a detector pass on the same capsule
+   * either finishes first or skips the capsule until the report has committed.
    */
+  lockForReport(tx: Queries, target: { slug: string } | { runId: string }): Promise<LockedAlertRow | undefined> {
+    const capsule =
+      'slug' in target
+        ? sql`(SELECT id FROM capsules WHERE slug = ${target.slug})`
+        : sql`(SELECT capsule_id FROM capsule_runs WHERE id = ${target.runId})`;
+    return this.lockWhere(tx, capsule);
+  }
+
+  /** The capsule's alert row, locked until the transaction ends (created on first use). */
   async lock(tx: Queries, capsuleId: number): Promise<LockedAlertRow> {
-    const select = sql`SELECT a.capsule_id, a.status, a.alert_after, a.rules, a.snoozed_until, a.changed_at,
-                              c.max_runtime_seconds
+    return (await this.lockWhere(tx, sql`${capsuleId}::int`))!;
+  }
+
+  private async lockWhere(tx: Queries, capsule: Sql): Promise<LockedAlertRow | undefined> {
+    const select = sql`SELECT ${STATE_COLUMNS}, c.max_runtime_seconds, c.status AS capsule_status
                        FROM capsule_alerts a JOIN capsules c ON c.id = a.capsule_id
-                       WHERE a.capsule_id = ${capsuleId} FOR UPDATE OF a`;
+                       WHERE a.capsule_id = ${capsule} FOR UPDATE OF a`;
     const row = await tx.first<LockedAlertRow>(select);
     if (row) return row;
-    await tx.rows(sql`INSERT INTO capsule_alerts (capsule_id) VALUES (${capsuleId}) ON CONFLICT DO NOTHING`);
-    return (await tx.first<LockedAlertRow>(select))!;
+    const created = await tx.rows(
+      sql`INSERT INTO capsule_alerts (capsule_id) SELECT id FROM capsules WHERE id = ${capsule}
+          ON CONFLICT DO NOTHING RETURNING capsule_id`,
+    );
+    return created.length > 0 || (await tx.first(sql`SELECT 1 FROM capsules WHERE id = ${capsule}`))
+      ? tx.first<LockedAlertRow>(select)
+      : undefined;
   }
 
   /**
@@ -81,8 +110,8 @@ export class AlertsRepository {
    */
   claimDue(tx: Queries, capsuleId: number, now: Date): Promise<AlertStateRow | undefined> {
     return tx.first<AlertStateRow>(
-      sql`SELECT capsule_id, status, alert_after, rules, snoozed_until, changed_at
-          FROM capsule_alerts WHERE capsule_id = ${capsuleId} AND alert_after <= ${now}
+      sql`SELECT ${STATE_COLUMNS} FROM capsule_alerts a
+          WHERE a.capsule_id = ${capsuleId} AND a.alert_after <= ${now}
           FOR UPDATE SKIP LOCKED`,
     );
   }
@@ -95,9 +124,14 @@ export class AlertsRepository {
     return rows.map((r) => r.capsule_id);
   }
 
-  /** The earliest alert_after still ahead (the detector sleeps until then, at most a poll interval). */
-  async nextAlertAfter(): Promise<Date | null> {
-    const row = await this.db.first<{ at: Date | null }>(sql`SELECT min(alert_after) AS at FROM capsule_alerts`);
+  /**
+   * The earliest alert_after after `now` (the detector sleeps until then, at most a poll
+   * interval); deadlines already due but held by another replica are that replica's.
+   */
+  async nextAlertAfter(now: Date): Promise<Date | null> {
+    const row = await this.db.first<{ at: Date | null }>(
+      sql`SELECT min(alert_after) AS at FROM capsule_alerts WHERE alert_after > ${now}`,
+    );
     return row?.at ?? null;
   }
 
@@ -125,15 +159,21 @@ export class AlertsRepository {
   context(
     tx: Queries,
     capsuleId: number,
-    recentRuns: number,
-    /** Read the rolling percentiles, of the successes other than this run. */
-    rollingExcept: string | null,
+    options: {
+      /** How many of the latest finished runs' statuses to read. */
+      recentRuns: number;
+      /** Read the rolling percentiles, of the successes other than this run. */
+      rollingExcept: string | null;
+      /** A run stuck before this instant was dealt with already (a flip since). */
+      floor: Date | null;
+    },
   ): Promise<AlertContextRow | undefined> {
+    const { recentRuns, rollingExcept, floor } = options;
     const rolling = rollingExcept !== null;
     const percentiles = rolling
-      ? sql`(SELECT CASE WHEN count(*) >= ${MIN_ROLLING_RUNS} THEN percentile_cont(0.95) WITHIN GROUP (ORDER BY d) END
+      ? sql`(SELECT CASE WHEN count(d) >= ${MIN_ROLLING_RUNS} THEN percentile_cont(0.95) WITHIN GROUP (ORDER BY d) END
              FROM recent_successes) AS p95_ms,
-            (SELECT CASE WHEN count(*) >= ${MIN_ROLLING_RUNS} THEN percentile_cont(0.05) WITHIN GROUP (ORDER BY d) END
+            (SELECT CASE WHEN count(d) >= ${MIN_ROLLING_RUNS} THEN percentile_cont(0.05) WITHIN GROUP (ORDER BY d) END
              FROM recent_successes) AS p5_ms`
       : sql`NULL::float8 AS p95_ms, NULL::float8 AS p5_ms`;
     return tx.first<AlertContextRow>(
@@ -141,31 +181,52 @@ export class AlertsRepository {
             -- the latest successes but the one being judged (it is not its own yardstick)
             SELECT duration_ms AS d FROM capsule_runs
             WHERE capsule_id = ${capsuleId} AND status = 'success' AND id <> ${rollingExcept ?? 0}
+              AND duration_ms IS NOT NULL
             ORDER BY started_at DESC, id DESC LIMIT ${rolling ? ROLLING_RUNS : 0})
           SELECT c.id AS capsule_id, c.slug, c.title, c.kind, c.tags, c.status AS capsule_status, c.schedule,
                  c.timezone, c.grace_seconds, c.max_runtime_seconds, c.updated_at, c.revision,
-                 s.last_run_at, s.oldest_running_started_at,
+                 (SELECT max(r.started_at) FROM capsule_runs r WHERE r.capsule_id = c.id) AS last_run_at,
+                 -- the running-runs index: runs whose stuck deadline is not before the floor
+                 (SELECT min(r.started_at) FROM capsule_runs r
+                  WHERE r.capsule_id = c.id AND r.status = 'running'
+                    AND r.started_at >= COALESCE(${floor}::timestamptz
+                          - make_interval(secs => COALESCE(c.max_runtime_seconds, 0)), '-infinity'))
+                   AS oldest_running_started_at,
                  ARRAY(SELECT r.status FROM capsule_runs r
                        WHERE r.capsule_id = c.id AND r.status <> 'running'
                        ORDER BY r.started_at DESC, r.id DESC LIMIT ${recentRuns}) AS recent_statuses,
+                 (SELECT r.id FROM capsule_runs r WHERE r.capsule_id = c.id AND r.status <> 'running'
+                  ORDER BY r.started_at DESC, r.id DESC LIMIT 1) AS latest_finished_id,
                  ${percentiles}
-          FROM capsules c JOIN capsule_run_summary s ON s.capsule_id = c.id
+          FROM capsules c
           WHERE c.id = ${capsuleId}`,
     );
   }
 
-  /** Sets the row's status, its next alert_after and the definition revision it was computed for. */
+  /**
+   * Sets the row's status, its next alert_after and the definition revision it was computed
+   * for; a flip also sets when the status changed, and raises the deadline floor to `floor`.
+   */
   async update(
     tx: Queries,
     capsuleId: number,
-    changes: { status: AlertStatus; alertAfter: Date | null; revision: number; changedAt?: Date },
+    changes: { status: AlertStatus; alertAfter: Date | null; revision: number; changedAt?: Date; floor?: Date },
   ): Promise<void> {
     await tx.rows(
       sql`UPDATE capsule_alerts SET status = ${changes.status}, alert_after = ${changes.alertAfter},
                  definition_revision = ${changes.revision},
-                 changed_at = COALESCE(${changes.changedAt ?? null}::timestamptz, changed_at)
+                 changed_at = COALESCE(${changes.changedAt ?? null}::timestamptz, changed_at),
+                 deadline_floor = GREATEST(deadline_floor, ${changes.floor ?? null}::timestamptz)
           WHERE capsule_id = ${capsuleId}`,
     );
+  }
+
+  /** Whether the capsule's last flip notified anyone (a recovery tells of a down someone heard of). */
+  async lastFlipNotified(tx: Queries, capsuleId: number): Promise<boolean> {
+    const row = await tx.first<{ notified: boolean }>(
+      sql`SELECT notified FROM capsule_flips WHERE capsule_id = ${capsuleId} ORDER BY at DESC, id DESC LIMIT 1`,
+    );
+    return row?.notified ?? false;
   }
 
   /** Pushes a capsule's alert_after back (a pass that failed on it retries later, not at once). */
@@ -223,20 +284,32 @@ export class AlertsRepository {
     );
   }
 
-  /** The status the last flip at or before `at` set (undefined: no flip yet). */
-  async statusAt(capsuleId: number, at: Date): Promise<string | undefined> {
-    const row = await this.db.first<{ to_status: string }>(
-      sql`SELECT to_status FROM capsule_flips WHERE capsule_id = ${capsuleId} AND at <= ${at}
-          ORDER BY at DESC, id DESC LIMIT 1`,
+  /**
+   * Seconds of (from, to] the capsule spent down: the down spans between its flips in the
+   * window, and from `from` to the first of them when the flip before the window left it down.
+   * Every flip counts, however many (the listing stops at a thousand, the total does not).
+   */
+  async downtimeSeconds(capsuleId: number, from: Date, to: Date): Promise<number> {
+    const row = await this.db.first<{ seconds: number }>(
+      sql`WITH spans AS (
+            SELECT to_status, at, lead(at, 1, ${to}::timestamptz) OVER (ORDER BY at, id) AS until
+            FROM capsule_flips WHERE capsule_id = ${capsuleId} AND at > ${from} AND at <= ${to}),
+          before AS (
+            SELECT to_status FROM capsule_flips WHERE capsule_id = ${capsuleId} AND at <= ${from}
+            ORDER BY at DESC, id DESC LIMIT 1)
+          SELECT (COALESCE((SELECT sum(extract(epoch FROM until - at)) FROM spans WHERE to_status = 'down'), 0)
+                  + CASE WHEN (SELECT to_status FROM before) = 'down'
+                         THEN extract(epoch FROM COALESCE((SELECT min(at) FROM spans), ${to}::timestamptz)
+                                                 - ${from}::timestamptz)
+                         ELSE 0 END)::float8 AS seconds`,
     );
-    return row?.to_status;
+    return row?.seconds ?? 0;
   }
 
   /** A capsule's alert row as it is (without locking), or undefined before its first use. */
   find(capsuleId: number): Promise<AlertStateRow | undefined> {
     return this.db.first<AlertStateRow>(
-      sql`SELECT capsule_id, status, alert_after, rules, snoozed_until, changed_at
-          FROM capsule_alerts WHERE capsule_id = ${capsuleId}`,
+      sql`SELECT ${STATE_COLUMNS} FROM capsule_alerts a WHERE a.capsule_id = ${capsuleId}`,
     );
   }
 

@@ -15,7 +15,7 @@ import {
   needsRolling,
   recentRunsNeeded,
 } from './alert-rules';
-import { type AlertContextRow, AlertsRepository, type AlertStateRow } from './alerts.repository';
+import { type AlertContextRow, AlertsRepository, type AlertStateRow, type LockedAlertRow } from './alerts.repository';
 import { buildPayload, type NotificationRun } from './notification-payload';
 import { describe } from './poller';
 
@@ -35,9 +35,11 @@ export interface ReportedRun {
 export type OutboxListener = () => void;
 
 /**
- * Turns reports and the passing of time into flips: a run report calls `onRunReported` inside
- * its own transaction, the detector calls `detect` for capsules whose alert_after has passed.
- * Both lock the capsule's alert row first, so one flip is written once, whoever gets there.
+ * Turns reports and the passing of time into flips: a run report locks the capsule's alert row
+ * (`lockForReport`) before it writes its run and calls `onRunReported` after, in its own
+ * transaction; the detector calls `detect` for capsules whose alert_after has passed. Both hold
+ * the capsule's alert row, so one flip is written once, whoever gets there, and no flip is dated
+ * before the one it follows (the row's deadline floor).
  */
 @Injectable()
 export class AlertsService {
@@ -56,19 +58,31 @@ export class AlertsService {
   }
 
   /**
-   * In the report's transaction: the flip the run causes (a failure, a duration anomaly, a
-   * recovery), the outbox rows of that flip, and the capsule's next alert_after. Behind a
-   * savepoint: should alerts fail on this capsule for any reason but the database's absence,
-   * their part is undone and logged and the run is still recorded (a report is never lost to
-   * an alert).
+   * In a report's transaction, before its run is written: the alert row of the capsule (by slug,
+   * or by the run a finish names), locked; undefined for an unknown capsule. A detector pass on
+   * the same capsule then either finished before (the report sees its flip) or skips the capsule
+   * until the report has committed (and then sees its run).
    */
-  async onRunReported(tx: Queries, run: ReportedRun): Promise<Flip | null> {
-    // The lock first: it orders this report with a detector pass on the same capsule.
-    const state = await this.alerts.lock(tx, run.capsule_id);
-    if (isQuietReport(state.status, effectiveRules(state.rules), state.max_runtime_seconds, run.status)) return null;
+  lockForReport(tx: Queries, target: { slug: string } | { runId: string }): Promise<LockedAlertRow | undefined> {
+    return this.alerts.lockForReport(tx, target);
+  }
+
+  /**
+   * In the report's transaction, after its run is written: the flip the run causes (a failure,
+   * a duration anomaly, a recovery), the outbox rows of that flip, and the capsule's next
+   * alert_after. Behind a savepoint: should alerts fail on this capsule for any reason but the
+   * database's absence, their part is undone and logged and the run is still recorded (a report
+   * is never lost to an alert).
+   */
+  async onRunReported(tx: Queries, run: ReportedRun, state: LockedAlertRow | undefined): Promise<Flip | null> {
+    if (!state) return null;
+    const rules = effectiveRules(state.rules);
+    // Archived (paused, or about to be: the detector writes that flip): runs alert no one.
+    if (state.capsule_status === 'archived') return null;
+    if (isQuietReport(state.status, rules, state.max_runtime_seconds, run.status)) return null;
     await tx.rows(sql`SAVEPOINT alerts`);
     try {
-      return await this.evaluateReport(tx, run, state);
+      return await this.evaluateReport(tx, run, state, rules);
     } catch (error) {
       if (isDatabaseUnavailable(error)) throw error;
       await tx.rows(sql`ROLLBACK TO SAVEPOINT alerts`);
@@ -82,19 +96,22 @@ export class AlertsService {
     }
   }
 
-  private async evaluateReport(tx: Queries, run: ReportedRun, state: AlertStateRow): Promise<Flip | null> {
-    const rules = effectiveRules(state.rules);
-    const finished = run.status !== 'running';
-    const judged = finished && run.completed_at !== null;
-    const context = await this.alerts.context(
-      tx,
-      run.capsule_id,
-      judged ? recentRunsNeeded(rules) : 0,
-      judged && run.status === 'success' && needsRolling(rules) ? run.id : null,
-    );
+  private async evaluateReport(
+    tx: Queries,
+    run: ReportedRun,
+    state: AlertStateRow,
+    rules: AlertRules,
+  ): Promise<Flip | null> {
+    const judged = run.status !== 'running' && run.completed_at !== null;
+    const context = await this.alerts.context(tx, run.capsule_id, {
+      recentRuns: judged ? recentRunsNeeded(rules) : 0,
+      rollingExcept: judged && run.status === 'success' && needsRolling(rules) ? run.id : null,
+      floor: state.deadline_floor,
+    });
     if (!context) return null;
     let flip: Flip | null = null;
-    if (judged) {
+    // An older run reported late is history: it neither fails nor recovers the capsule.
+    if (judged && context.latest_finished_id === run.id) {
       flip = flipForFinishedRun(state.status, rules, {
         status: run.status,
         durationMs: run.duration_ms,
@@ -105,14 +122,14 @@ export class AlertsService {
       });
     }
     // A capsule's first report (started or finished) makes it up without a flip: nothing to tell.
-    const status: AlertStatus =
-      flip?.to ?? (state.status === 'new' && context.capsule_status !== 'archived' ? 'up' : state.status);
+    const status: AlertStatus = flip?.to ?? (state.status === 'new' ? 'up' : state.status);
     if (flip) await this.writeFlip(tx, state, context, flip, rules, toNotificationRun(run));
     await this.alerts.update(tx, run.capsule_id, {
       status,
-      alertAfter: alertAfter(status, rules, deadlineFacts(context)),
+      alertAfter: alertAfter(status, rules, deadlineFacts(context, latest(state.deadline_floor, flip?.at))),
       revision: context.revision,
       changedAt: flip?.at,
+      floor: flip?.at,
     });
     return flip;
   }
@@ -120,26 +137,30 @@ export class AlertsService {
   /**
    * One detector pass over one capsule whose alert_after has passed: the time-driven flip
    * (stuck, missed) at its computed instant, then the next alert_after. Nothing when another
-   * detector holds the capsule or moved its alert_after first.
+   * detector or a report holds the capsule, or moved its alert_after first.
    */
   async detect(capsuleId: number, now: Date): Promise<Flip | null> {
     return this.db.transaction(async (tx) => {
       const state = await this.alerts.claimDue(tx, capsuleId, now);
       if (!state) return null;
       const rules = effectiveRules(state.rules);
-      const context = await this.alerts.context(tx, capsuleId, 0, null);
+      const context = await this.alerts.context(tx, capsuleId, {
+        recentRuns: 0,
+        rollingExcept: null,
+        floor: state.deadline_floor,
+      });
       if (!context) return null;
-      const facts = deadlineFacts(context);
-      const flip = flipByTime(state.status, rules, facts, now);
+      const flip = flipByTime(state.status, rules, deadlineFacts(context, state.deadline_floor), now);
       if (flip) await this.writeFlip(tx, state, context, flip, rules, null);
       const status = flip?.to ?? state.status;
       // A deadline not yet reached stays; one passed without a flip (the rules changed) is dropped.
-      const next = alertAfter(status, rules, facts);
+      const next = alertAfter(status, rules, deadlineFacts(context, latest(state.deadline_floor, flip?.at)));
       await this.alerts.update(tx, capsuleId, {
         status,
         alertAfter: next && next > now ? next : null,
         revision: context.revision,
         changedAt: flip?.at,
+        floor: flip?.at,
       });
       return flip;
     });
@@ -155,13 +176,15 @@ export class AlertsService {
         rules: {},
         snoozed_until: null,
         changed_at: null,
+        deadline_floor: null,
       }
     );
   }
 
   /**
    * Changes a capsule's rules (each key given replaces the stored one, null restores its
-   * default) and its snooze (null unmutes); the alert_after follows the new rules at once.
+   * default) and its snooze (null unmutes); the alert_after follows the new rules at once, from
+   * now on (a deadline the new rules would have had in the past does not count).
    */
   async configure(
     capsuleId: number,
@@ -177,23 +200,31 @@ export class AlertsService {
       const rules = stored as Partial<AlertRules>;
       const snoozedUntil = change.snoozedUntil === undefined ? state.snoozed_until : change.snoozedUntil;
       await this.alerts.configure(tx, capsuleId, { rules, snoozedUntil });
-      const context = await this.alerts.context(tx, capsuleId, 0, null);
+      if (change.rules === undefined) return { ...state, rules, snoozed_until: snoozedUntil };
+      const floor = latest(state.deadline_floor, this.clock.now());
+      const context = await this.alerts.context(tx, capsuleId, { recentRuns: 0, rollingExcept: null, floor });
       if (!context) return { ...state, rules, snoozed_until: snoozedUntil };
-      const next = alertAfter(state.status, effectiveRules(rules), deadlineFacts(context));
-      await this.alerts.update(tx, capsuleId, { status: state.status, alertAfter: next, revision: context.revision });
-      return { ...state, rules, snoozed_until: snoozedUntil, alert_after: next };
+      const next = alertAfter(state.status, effectiveRules(rules), deadlineFacts(context, floor));
+      await this.alerts.update(tx, capsuleId, {
+        status: state.status,
+        alertAfter: next,
+        revision: context.revision,
+        floor: floor ?? undefined,
+      });
+      return { ...state, rules, snoozed_until: snoozedUntil, alert_after: next, deadline_floor: floor };
     });
   }
 
   /**
    * After a change of the capsule's definition (found by the detector): paused when it was
    * archived, resumed when restored (flips that notify no one), and its alert_after computed
-   * again for its schedule, grace and max runtime as they are now.
+   * again, from now on, for its schedule, grace and max runtime as they are now.
    */
   async syncDefinition(capsuleId: number): Promise<Flip | null> {
     return this.db.transaction(async (tx) => {
       const state = await this.alerts.lock(tx, capsuleId);
-      const context = await this.alerts.context(tx, capsuleId, 0, null);
+      const floor = latest(state.deadline_floor, this.clock.now())!;
+      const context = await this.alerts.context(tx, capsuleId, { recentRuns: 0, rollingExcept: null, floor });
       if (!context) return null;
       const rules = effectiveRules(state.rules);
       const archived = context.capsule_status === 'archived';
@@ -207,9 +238,10 @@ export class AlertsService {
       const status = flip?.to ?? state.status;
       await this.alerts.update(tx, capsuleId, {
         status,
-        alertAfter: alertAfter(status, rules, deadlineFacts(context)),
+        alertAfter: alertAfter(status, rules, deadlineFacts(context, floor)),
         revision: context.revision,
         changedAt: flip?.at,
+        floor,
       });
       return flip;
     });
@@ -226,8 +258,9 @@ export class AlertsService {
     const notify =
       flip.reason !== 'paused' &&
       flip.reason !== 'resumed' &&
-      (flip.reason !== 'recovered' || rules.recovery) &&
-      !(state.snoozed_until && state.snoozed_until > flip.at);
+      !(state.snoozed_until && state.snoozed_until > flip.at) &&
+      // A recovery tells of a down someone was told of.
+      (flip.reason !== 'recovered' || (rules.recovery && (await this.alerts.lastFlipNotified(tx, context.capsule_id))));
     const saved = await this.alerts.insertFlip(tx, context.capsule_id, flip, run?.id ?? null, notify);
     if (!notify) return;
     const payload = buildPayload({
@@ -239,15 +272,32 @@ export class AlertsService {
       linkTemplate: this.config.alertsLinkTemplate,
     });
     const queued = await this.alerts.enqueue(tx, saved.id, context, payload.type, payload);
-    if (queued > 0) setImmediate(() => this.listeners.forEach((listener) => listener()));
+    // Once committed, this replica's delivery worker starts at once (other replicas poll).
+    if (queued > 0) tx.afterCommit(() => this.listeners.forEach((listener) => listener()));
   }
 }
 
-function deadlineFacts(context: AlertContextRow): DeadlineFacts {
+/** The later of two instants (null when both are). */
+function latest(a: Date | null | undefined, b: Date | null | undefined): Date | null {
+  if (!a) return b ?? null;
+  if (!b) return a;
+  return a > b ? a : b;
+}
+
+/**
+ * The deadlines' facts. The due time is the first fire time after the latest run started (the
+ * contract's rule); a deadline before the floor (the last flip, or a definition change) was
+ * dealt with or did not exist then, so the due time counts from the floor instead.
+ */
+function deadlineFacts(context: AlertContextRow, floor: Date | null): DeadlineFacts {
   const schedule = context.schedule ? CronSchedule.parse(context.schedule) : null;
+  let due = schedule && context.last_run_at ? schedule.next(context.last_run_at, context.timezone) : null;
+  if (schedule && due && floor && due.getTime() + context.grace_seconds * 1000 < floor.getTime()) {
+    due = schedule.next(floor, context.timezone);
+  }
   return {
     archived: context.capsule_status === 'archived',
-    due: schedule && context.last_run_at ? schedule.next(context.last_run_at, context.timezone) : null,
+    due,
     graceSeconds: context.grace_seconds,
     maxRuntimeSeconds: context.max_runtime_seconds,
     oldestRunningStartedAt: context.oldest_running_started_at,

@@ -60,13 +60,19 @@ export class ChannelsService {
     if (input.name !== undefined && (await this.channels.nameTaken(input.name, current.id))) {
       throw new ChannelNameTakenError(input.name);
     }
-    const updated = await this.channels.update(current.id, {
-      name: input.name,
-      target: input.url ?? input.to,
-      capsules: input.capsules,
-      kinds: input.kinds,
-      tags: input.tags,
-    });
+    const updated = await this.channels
+      .update(current.id, {
+        name: input.name,
+        target: input.url ?? input.to,
+        capsules: input.capsules,
+        kinds: input.kinds,
+        tags: input.tags,
+      })
+      .catch((error: unknown) => {
+        // Another request took the name between the check and the update.
+        if ((error as { code?: unknown }).code === '23505') throw new ChannelNameTakenError(input.name ?? current.name);
+        throw error;
+      });
     if (!updated) throw new ChannelNotFoundError(id);
     return updated;
   }
@@ -88,7 +94,8 @@ export class ChannelsService {
       nextExpected: null,
       linkTemplate: this.config.alertsLinkTemplate,
     });
-    const row = await this.outbox.createTest(channel.id, { ...payload, reason: 'test' });
+    const row = await this.outbox.createTest(channel.id, { ...payload, reason: 'test' }, this.delivery.leaseMs);
+    if (!row) throw new ChannelNotFoundError(id);
     return { ...(await this.delivery.attempt(row)), messageId: messageIdHeader(row.message_id) };
   }
 

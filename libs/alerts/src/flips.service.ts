@@ -28,21 +28,15 @@ export class FlipsService {
   async history(capsuleId: number, windowSeconds: number): Promise<FlipHistory> {
     const to = this.clock.now();
     const from = new Date(to.getTime() - windowSeconds * 1000);
-    const flips = await this.alerts.flipsBetween(capsuleId, from, to, MAX_FLIPS);
-    const before = await this.alerts.statusAt(capsuleId, from);
-    // Oldest first: each flip's state lasts until the next one (the newest until now).
-    const ascending = [...flips].reverse();
-    let downMs = 0;
-    let state = before ?? ascending[0]?.from_status ?? 'up';
-    let since = from.getTime();
-    const entries: FlipEntry[] = ascending.map((flip, i) => {
-      if (state === 'down') downMs += flip.at.getTime() - since;
-      state = flip.to_status;
-      since = flip.at.getTime();
-      const end = ascending[i + 1]?.at.getTime() ?? to.getTime();
-      return { ...flip, durationSeconds: Math.round((end - flip.at.getTime()) / 1000) };
+    const [flips, downtimeSeconds] = await Promise.all([
+      this.alerts.flipsBetween(capsuleId, from, to, MAX_FLIPS),
+      this.alerts.downtimeSeconds(capsuleId, from, to),
+    ]);
+    // Newest first: each flip's state lasts until the next one (the newest until now).
+    const entries: FlipEntry[] = flips.map((flip, i) => {
+      const end = i === 0 ? to : flips[i - 1].at;
+      return { ...flip, durationSeconds: Math.round((end.getTime() - flip.at.getTime()) / 1000) };
     });
-    if (state === 'down') downMs += to.getTime() - since;
-    return { from, to, downtimeSeconds: Math.round(downMs / 1000), flips: entries.reverse() };
+    return { from, to, downtimeSeconds: Math.round(downtimeSeconds), flips: entries };
   }
 }

@@ -41,11 +41,15 @@ export class NotificationDelivery implements OnApplicationBootstrap, OnModuleDes
 
   /** One pass: what is due now; returns the ms until the next row is due. */
   async pass(): Promise<number | null> {
-    // A claim outlives the slowest send (the delivery timeout) with room to record it.
-    const claimed = await this.outbox.claim(BATCH, this.config.alertsDeliveryTimeoutMs * 2 + 5_000);
+    const claimed = await this.outbox.claim(BATCH, this.leaseMs);
     await Promise.all(claimed.map((row) => this.attempt(row)));
     if (claimed.length === BATCH) return 0;
     return this.outbox.nextDueInMs();
+  }
+
+  /** How long a claim lasts: past the slowest send (the delivery timeout) with room to record it. */
+  get leaseMs(): number {
+    return this.config.alertsDeliveryTimeoutMs * 2 + 5_000;
   }
 
   /** Sends one claimed row and records the outcome; a failure schedules the next attempt. */

@@ -117,17 +117,25 @@ export class NotificationsRepository {
     });
   }
 
-  /** An outbox row for a test send (no flip), claimed at once for its one attempt. */
-  async createTest(channelId: number, payload: NotificationPayload): Promise<ClaimedNotification> {
-    const row = await this.db.first<ClaimedNotification>(
+  /**
+   * An outbox row for a test send (no flip), claimed at once for its one attempt: leased like any
+   * claim, so no delivery worker takes it while the request sends it. Undefined when the channel
+   * is gone.
+   */
+  createTest(
+    channelId: number,
+    payload: NotificationPayload,
+    leaseMs: number,
+  ): Promise<ClaimedNotification | undefined> {
+    return this.db.first<ClaimedNotification>(
       sql`WITH created AS (
             INSERT INTO notifications (channel_id, type, payload, attempts, next_attempt_at)
-            VALUES (${channelId}, 'test', ${JSON.stringify(payload)}::jsonb, 1, now())
+            SELECT ch.id, 'test', ${JSON.stringify(payload)}::jsonb, 1, now() + ${leaseMs} * interval '1 millisecond'
+            FROM alert_channels ch WHERE ch.id = ${channelId}
             RETURNING id, message_id, attempts, payload, channel_id)
           SELECT c.id, c.message_id, c.attempts, c.payload, ch.id AS channel_id, ch.type AS channel_type, ch.target, ch.secret
           FROM created c JOIN alert_channels ch ON ch.id = c.channel_id`,
     );
-    return row!;
   }
 
   /** Newest first, (created_at DESC, id DESC); one row more than `limit`. */

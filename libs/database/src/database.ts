@@ -25,6 +25,11 @@ export interface Queries {
    * call; for the hot paths. The name must stand for one text.
    */
   prepared<T extends QueryResultRow>(name: string, query: Sql): Promise<T[]>;
+  /**
+   * Runs `callback` once what was written is visible to others: after the transaction commits
+   * (never when it rolls back), or at once outside a transaction.
+   */
+  afterCommit(callback: () => void): void;
 }
 
 /**
@@ -37,6 +42,10 @@ export class Database implements Queries {
 
   async rows<T extends QueryResultRow>(query: Sql): Promise<T[]> {
     return (await this.pool().query<T>(query.toQuery())).rows;
+  }
+
+  afterCommit(callback: () => void): void {
+    setImmediate(callback);
   }
 
   async first<T extends QueryResultRow>(query: Sql): Promise<T | undefined> {
@@ -58,10 +67,12 @@ export class Database implements Queries {
     client.on('error', ignoreError);
     try {
       await client.query('BEGIN');
-      const result = await work(clientQueries(client));
+      const committed: (() => void)[] = [];
+      const result = await work(clientQueries(client, committed));
       await client.query('COMMIT');
       client.off('error', ignoreError);
       client.release();
+      for (const callback of committed) setImmediate(callback);
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -81,13 +92,14 @@ export class Database implements Queries {
 
 function ignoreError(): void {}
 
-function clientQueries(client: PoolClient): Queries {
+function clientQueries(client: PoolClient, committed: (() => void)[]): Queries {
   const rows = async <T extends QueryResultRow>(query: Sql) => (await client.query<T>(query.toQuery())).rows;
   return {
     rows,
     first: async <T extends QueryResultRow>(query: Sql) => (await rows<T>(query))[0],
     prepared: async <T extends QueryResultRow>(name: string, query: Sql) =>
       (await client.query<T>({ name, ...query.toQuery() })).rows,
+    afterCommit: (callback) => committed.push(callback),
   };
 }
 

@@ -55,8 +55,10 @@ export class RunsService {
     const completedAt = input.completed_at ? toInstant(input.completed_at) : null;
     this.checkInstants(status, startedAt, completedAt);
     const requestHash = runKey ? fingerprint(input, status, startedAt, completedAt) : null;
-    // The run and the flips it causes commit together (or not at all).
+    // The run and the flips it causes commit together (or not at all); the capsule's alert row is
+    // locked first, so a detector pass at the deadline cannot overtake the report.
     const result = await this.db.transaction(async (tx) => {
+      const alertState = await this.alerts.lockForReport(tx, { slug: input.capsule_slug });
       const inserted = await this.runs.insert(tx, {
         capsuleSlug: input.capsule_slug,
         actor: input.actor,
@@ -70,7 +72,7 @@ export class RunsService {
         runKey,
         requestHash,
       });
-      if (inserted.outcome === 'inserted') await this.alerts.onRunReported(tx, reported(inserted.run));
+      if (inserted.outcome === 'inserted') await this.alerts.onRunReported(tx, reported(inserted.run), alertState);
       return inserted;
     });
     switch (result.outcome) {
@@ -110,6 +112,7 @@ export class RunsService {
     if (!isRunId(id)) throw new RunNotFoundError(id);
 
     const updated = await this.db.transaction(async (tx) => {
+      const alertState = await this.alerts.lockForReport(tx, { runId: id });
       const result = await this.runs.updateRunning(tx, id, {
         status: input.status,
         completedAt,
@@ -118,7 +121,7 @@ export class RunsService {
         artifactUri: input.artifact_uri,
         checksum: input.checksum,
       });
-      if (result.outcome === 'updated') await this.alerts.onRunReported(tx, reported(result.run));
+      if (result.outcome === 'updated') await this.alerts.onRunReported(tx, reported(result.run), alertState);
       return result;
     });
     switch (updated.outcome) {

@@ -69,13 +69,33 @@ export class ChannelSender implements OnModuleDestroy {
       socketTimeout: this.config.alertsDeliveryTimeoutMs,
     });
     const { subject, text } = emailMessage(delivery.payload);
-    await this.mailer.sendMail({
-      from: this.config.alertsEmailFrom,
-      to: delivery.target,
-      subject,
-      text,
-      headers: { 'X-Capsules-Notification-Id': messageIdHeader(delivery.messageId) },
+    // nodemailer's timeouts are per phase; the whole send gets one deadline (inside the claim's lease).
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            Object.assign(new Error(`no answer within ${this.config.alertsDeliveryTimeoutMs} ms`), {
+              code: 'ETIMEDOUT',
+            }),
+          ),
+        this.config.alertsDeliveryTimeoutMs,
+      );
     });
+    try {
+      await Promise.race([
+        this.mailer.sendMail({
+          from: this.config.alertsEmailFrom,
+          to: delivery.target,
+          subject,
+          text,
+          headers: { 'X-Capsules-Notification-Id': messageIdHeader(delivery.messageId) },
+        }),
+        deadline,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
     return { delivered: true, statusCode: null, error: null };
   }
 }

@@ -17,14 +17,20 @@ for (const [network, prefix] of [
   ['169.254.0.0', 16],
   ['172.16.0.0', 12],
   ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
   ['192.168.0.0', 16],
   ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
   ['224.0.0.0', 3],
 ] as const) {
   FORBIDDEN.addSubnet(network, prefix, 'ipv4');
 }
 for (const [network, prefix] of [
-  ['::', 127],
+  // ::/96 holds :: and ::1 and the deprecated IPv4-compatible addresses (::7f00:1 is 127.0.0.1).
+  ['::', 96],
+  ['2002::', 16],
+  ['64:ff9b:1::', 48],
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
@@ -34,10 +40,11 @@ for (const [network, prefix] of [
   FORBIDDEN.addSubnet(network, prefix, 'ipv6');
 }
 
+/** Says which kind of address was refused, not which one (how internal names resolve is no one's business). */
 export class DestinationRefusedError extends Error {
   readonly code = 'EDESTINATIONREFUSED';
-  constructor(address: string) {
-    super(`destination refused: ${address} is a private, loopback or reserved address`);
+  constructor() {
+    super('destination refused: the host is or resolves to a private, loopback or reserved address');
   }
 }
 
@@ -66,7 +73,7 @@ export function guardedLookup(allowPrivate: boolean): LookupFunction {
     dnsLookup(hostname, { ...options, all: true } as LookupAllOptions, (error, addresses: LookupAddress[]) => {
       if (error) return callback(error, '', 0);
       const refused = allowPrivate ? undefined : addresses.find((a) => isForbiddenAddress(a.address));
-      if (refused) return callback(new DestinationRefusedError(refused.address), '', 0);
+      if (refused) return callback(new DestinationRefusedError(), '', 0);
       if ((options as { all?: boolean }).all) {
         return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
       }
@@ -79,5 +86,5 @@ export function guardedLookup(allowPrivate: boolean): LookupFunction {
 /** The refusal of a URL whose host is a forbidden IP literal (names are checked when they resolve). */
 export function literalRefusal(url: URL, allowPrivate: boolean): DestinationRefusedError | null {
   const address = literalAddress(url.hostname);
-  return address && !allowPrivate && isForbiddenAddress(address) ? new DestinationRefusedError(address) : null;
+  return address && !allowPrivate && isForbiddenAddress(address) ? new DestinationRefusedError() : null;
 }

@@ -4,7 +4,6 @@ import {
   IsArray,
   IsEmail,
   IsIn,
-  IsOptional,
   IsString,
   IsUrl,
   Length,
@@ -90,14 +89,14 @@ export class UpdateChannelDto extends ChannelRoutingDto {
   name?: string;
 
   @ApiPropertyOptional({ example: 'https://hooks.example.com/capsules-v2', maxLength: 2000 })
-  @IsOptional()
+  @OptionalNotNull()
   @IsString()
   @MaxLength(2000)
   @IsUrl(URL_RULE, { message: 'url must be an http or https URL' })
   url?: string;
 
   @ApiPropertyOptional({ example: 'oncall@example.com' })
-  @IsOptional()
+  @OptionalNotNull()
   @IsString()
   @MaxLength(320)
   @IsEmail({}, { message: 'to must be an e-mail address' })

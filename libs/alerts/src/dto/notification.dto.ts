@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Matches, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { EmptyAsUndefined, PageQueryDto } from '@app/common';
 import { ALERT_STATUSES, FLIP_REASONS } from '../alert-rules';
 import { CHANNEL_TYPES, messageIdHeader } from '../channels/channel-sender';
@@ -22,6 +22,7 @@ export class ListNotificationsQueryDto extends PageQueryDto {
   @Type(() => Number)
   @IsInt({ message: 'channel_id must be a whole number' })
   @Min(1, { message: 'channel_id must be at least 1' })
+  @Max(2_147_483_647, { message: 'channel_id must be at most 2147483647' })
   channel_id?: number;
 
   @ApiPropertyOptional({ enum: NOTIFICATION_STATUSES })
