@@ -32,6 +32,77 @@ export class ListNotificationsQueryDto extends PageQueryDto {
   status?: (typeof NOTIFICATION_STATUSES)[number];
 }
 
+class PayloadCapsuleDto {
+  @ApiProperty({ example: 'dawn-dispatch' })
+  slug!: string;
+  @ApiProperty({ example: 'Dawn Dispatch' })
+  title!: string;
+  @ApiProperty({ example: 'dispatch' })
+  kind!: string;
+}
+
+class PayloadRunDto {
+  @ApiProperty({ example: 1312 })
+  id!: number;
+  @ApiProperty({ example: 'error' })
+  status!: string;
+  @ApiProperty({ example: 2, nullable: true, type: Number })
+  exit_code!: number | null;
+  @ApiProperty({
+    example: 'Traceback … ConnectionError',
+    nullable: true,
+    type: String,
+    description: 'The last 1000 characters of the run’s message',
+  })
+  message_excerpt!: string | null;
+  @ApiProperty({ example: 41000, nullable: true, type: Number })
+  duration_ms!: number | null;
+  @ApiProperty({ example: '2026-12-02T06:00:00.000Z', format: 'date-time' })
+  started_at!: string;
+  @ApiProperty({ example: '2026-12-02T06:00:41.000Z', format: 'date-time', nullable: true, type: String })
+  completed_at!: string | null;
+}
+
+/**
+ * The JSON body of a webhook notification (POSTed with the Standard Webhooks headers
+ * `webhook-id`, `webhook-timestamp`, `webhook-signature`); Slack and e-mail channels render it.
+ */
+export class NotificationPayloadDto {
+  @ApiProperty({ example: 'capsule.down', description: '`capsule.down`, `capsule.up`, or `test`' })
+  type!: string;
+  @ApiProperty({ example: 42, nullable: true, type: Number, description: 'The flip (the same on every channel)' })
+  flip_id!: number | null;
+  @ApiProperty({ type: PayloadCapsuleDto })
+  capsule!: PayloadCapsuleDto;
+  @ApiProperty({ enum: ALERT_STATUSES, example: 'up' })
+  from!: string;
+  @ApiProperty({ enum: ALERT_STATUSES, example: 'down' })
+  to!: string;
+  @ApiProperty({ enum: [...FLIP_REASONS, 'test'], example: 'failed' })
+  reason!: string;
+  @ApiProperty({
+    example: '2026-12-02T06:00:41.000Z',
+    format: 'date-time',
+    description: 'When it happened (a deadline, a run’s completion), not when it was noticed',
+  })
+  at!: string;
+  @ApiProperty({
+    type: PayloadRunDto,
+    nullable: true,
+    description: 'The run that caused it (null for time-driven flips)',
+  })
+  run!: PayloadRunDto | null;
+  @ApiProperty({ example: '2026-12-03T06:00:00.000Z', format: 'date-time', nullable: true, type: String })
+  next_expected_run!: string | null;
+  @ApiProperty({
+    example: 'https://dash.example/capsules/dawn-dispatch',
+    nullable: true,
+    type: String,
+    description: 'ALERTS_LINK_TEMPLATE with {slug} filled in',
+  })
+  link!: string | null;
+}
+
 export class AttemptDto {
   @ApiProperty({ example: 1 })
   attempt!: number;
@@ -109,6 +180,12 @@ export class NotificationDto {
   last_error!: string | null;
 
   @ApiProperty({
+    type: NotificationPayloadDto,
+    description: 'What was (or will be) sent: the webhook body; Slack and e-mail render it',
+  })
+  payload!: NotificationPayloadDto;
+
+  @ApiProperty({
     type: [AttemptDto],
     description: 'Every attempt, in order',
     example: [
@@ -140,78 +217,8 @@ export class NotificationDto {
       delivered_at: row.delivered_at?.toISOString() ?? null,
       next_attempt_at: row.status === 'pending' ? row.next_attempt_at.toISOString() : null,
       last_error: row.last_error,
+      payload: row.payload,
       attempt_log: attempts.map((a) => AttemptDto.fromRow(a)),
     };
   }
-}
-
-class PayloadCapsuleDto {
-  @ApiProperty({ example: 'dawn-dispatch' })
-  slug!: string;
-  @ApiProperty({ example: 'Dawn Dispatch' })
-  title!: string;
-  @ApiProperty({ example: 'dispatch' })
-  kind!: string;
-}
-
-class PayloadRunDto {
-  @ApiProperty({ example: 1312 })
-  id!: number;
-  @ApiProperty({ example: 'error' })
-  status!: string;
-  @ApiProperty({ example: 2, nullable: true, type: Number })
-  exit_code!: number | null;
-  @ApiProperty({
-    example: 'Traceback … ConnectionError',
-    nullable: true,
-    type: String,
-    description: 'The last 1000 characters of the run’s message',
-  })
-  message_excerpt!: string | null;
-  @ApiProperty({ example: 41000, nullable: true, type: Number })
-  duration_ms!: number | null;
-  @ApiProperty({ example: '2026-12-02T06:00:00.000Z', format: 'date-time' })
-  started_at!: string;
-  @ApiProperty({ example: '2026-12-02T06:00:41.000Z', format: 'date-time', nullable: true, type: String })
-  completed_at!: string | null;
-}
-
-/**
- * The JSON body of a webhook notification (POSTed with the Standard Webhooks headers
- * `webhook-id`, `webhook-timestamp`, `webhook-signature`); Slack and e-mail channels render it.
- */
-export class NotificationPayloadDto {
-  @ApiProperty({ example: 'capsule.down', description: '`capsule.down`, `capsule.up`, or `test`' })
-  type!: string;
-  @ApiProperty({ example: 42, nullable: true, type: Number, description: 'The flip (the same on every channel)' })
-  flip_id!: number | null;
-  @ApiProperty({ type: PayloadCapsuleDto })
-  capsule!: PayloadCapsuleDto;
-  @ApiProperty({ enum: ALERT_STATUSES, example: 'up' })
-  from!: string;
-  @ApiProperty({ enum: ALERT_STATUSES, example: 'down' })
-  to!: string;
-  @ApiProperty({ enum: [...FLIP_REASONS, 'test'], example: 'failed' })
-  reason!: string;
-  @ApiProperty({
-    example: '2026-12-02T06:00:41.000Z',
-    format: 'date-time',
-    description: 'When it happened (a deadline, a run’s completion), not when it was noticed',
-  })
-  at!: string;
-  @ApiProperty({
-    type: PayloadRunDto,
-    nullable: true,
-    description: 'The run that caused it (null for time-driven flips)',
-  })
-  run!: PayloadRunDto | null;
-  @ApiProperty({ example: '2026-12-03T06:00:00.000Z', format: 'date-time', nullable: true, type: String })
-  next_expected_run!: string | null;
-  @ApiProperty({
-    example: 'https://dash.example/capsules/dawn-dispatch',
-    nullable: true,
-    type: String,
-    description: 'ALERTS_LINK_TEMPLATE with {slug} filled in',
-  })
-  link!: string | null;
 }
