@@ -7,6 +7,7 @@ import {
   ApiProblem,
   Clock,
   problemExample,
+  RECENT_WINDOWS,
   type FieldError,
   RequestValidationError,
   parseInstant,
@@ -14,7 +15,7 @@ import {
 import { AlertsService } from './alerts.service';
 import { NotSnoozedError } from './alerts.errors';
 import { AlertSettingsDto, PatchAlertSettingsDto, SnoozeDto, SnoozeStateDto } from './dto/alert-settings.dto';
-import { FLIP_WINDOWS, FlipHistoryDto, FlipsQueryDto } from './dto/flip.dto';
+import { FlipHistoryDto, FlipsQueryDto } from './dto/flip.dto';
 import { FlipsService } from './flips.service';
 
 const SLUG_PARAM = { name: 'slug', example: 'dawn-dispatch' };
@@ -132,7 +133,7 @@ export class AlertsController {
   })
   async history(@Param('slug') slug: string, @Query() query: FlipsQueryDto): Promise<FlipHistoryDto> {
     const capsule = await this.capsules.get(slug);
-    const history = await this.flips.history(capsule.id, FLIP_WINDOWS[query.window ?? '30d']);
+    const history = await this.flips.history(capsule.id, RECENT_WINDOWS[query.window ?? '30d']);
     return FlipHistoryDto.fromHistory(capsule.slug, history);
   }
 

@@ -4,10 +4,11 @@ import { SchedulesModule } from '@app/schedules';
 import { AnalyticsController } from './analytics.controller';
 import { AnalyticsRepository } from './analytics.repository';
 import { AnalyticsService } from './analytics.service';
+import { SlotsController } from './slots.controller';
 
 @Module({
   imports: [CapsulesModule, SchedulesModule],
-  controllers: [AnalyticsController],
+  controllers: [AnalyticsController, SlotsController],
   providers: [AnalyticsRepository, AnalyticsService],
   exports: [AnalyticsService],
 })

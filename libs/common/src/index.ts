@@ -21,3 +21,4 @@ export * from './lifecycle/lifecycle';
 export * from './logging/logger';
 export type {} from './http/fastify-request';
 export * from './time/instant';
+export * from './dto/recent-window';

@@ -4,3 +4,5 @@ export * from './schedule-state';
 export * from './schedules.module';
 export * from './schedules.service';
 export type { RunSummary, ScheduleDefinition, ScheduledRow } from './schedules.repository';
+export * from './slots';
+export * from './slots.service';

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Database, sql } from '@app/database';
+import type { DefinitionPeriod, SlotRun } from './slots';
 
 /** What a capsule's schedule state needs from its runs (the `capsule_run_summary` view). */
 export interface RunSummary {
@@ -82,5 +83,40 @@ export class SchedulesRepository {
                AS w(capsule_id, since)`,
     );
     return new Map(rows.map((r) => [r.capsule_id, r.n]));
+  }
+
+  /**
+   * The capsule's definitions in the order they took effect (its version history), the first
+   * from the capsule's creation: what decides its slots at every instant.
+   */
+  async definitionPeriods(capsuleId: number): Promise<DefinitionPeriod[]> {
+    const rows = await this.db.rows<{ definition: Record<string, unknown>; from: Date; until: Date | null }>(
+      sql`SELECT v.definition,
+                 CASE WHEN v.revision = min(v.revision) OVER () THEN LEAST(v.changed_at, c.created_at)
+                      ELSE v.changed_at END AS from,
+                 lead(v.changed_at) OVER (ORDER BY v.revision) AS until
+          FROM capsule_versions v JOIN capsules c ON c.id = v.capsule_id
+          WHERE v.capsule_id = ${capsuleId}
+          ORDER BY v.revision`,
+    );
+    return rows.map((row) => ({
+      from: row.from,
+      until: row.until,
+      schedule: typeof row.definition.schedule === 'string' ? row.definition.schedule : null,
+      timezone: typeof row.definition.timezone === 'string' ? row.definition.timezone : 'UTC',
+      graceSeconds: typeof row.definition.grace_seconds === 'number' ? row.definition.grace_seconds : 0,
+      archived: row.definition.status === 'archived',
+    }));
+  }
+
+  /** The runs started in [from, to), oldest first: an index range, whatever the history's size. */
+  async runStartsBetween(capsuleId: number, from: Date, to: Date | null, limit: number): Promise<SlotRun[]> {
+    const rows = await this.db.rows<{ id: string; status: string; started_at: Date }>(
+      sql`SELECT id, status, started_at FROM capsule_runs
+          WHERE capsule_id = ${capsuleId} AND started_at >= ${from}
+            AND (${to}::timestamptz IS NULL OR started_at < ${to}::timestamptz)
+          ORDER BY started_at, id LIMIT ${limit}`,
+    );
+    return rows.map((r) => ({ id: String(r.id), status: r.status, startedAt: r.started_at }));
   }
 }

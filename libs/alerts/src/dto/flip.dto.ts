@@ -1,18 +1,11 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional } from 'class-validator';
-import { EmptyAsUndefined } from '@app/common';
+import { ApiProperty } from '@nestjs/swagger';
+import { type RecentWindow, RecentWindowField } from '@app/common';
 import { ALERT_STATUSES, FLIP_REASONS } from '../alert-rules';
 import type { FlipHistory, FlipEntry } from '../flips.service';
 
-export const FLIP_WINDOWS = { '24h': 86_400, '7d': 604_800, '30d': 2_592_000, '90d': 7_776_000 } as const;
-export type FlipWindow = keyof typeof FLIP_WINDOWS;
-
 export class FlipsQueryDto {
-  @ApiPropertyOptional({ enum: Object.keys(FLIP_WINDOWS), description: 'The window ending now (default 30d)' })
-  @EmptyAsUndefined()
-  @IsOptional()
-  @IsIn(Object.keys(FLIP_WINDOWS), { message: 'window must be one of 24h, 7d, 30d, 90d' })
-  window?: FlipWindow;
+  @RecentWindowField()
+  window?: RecentWindow;
 }
 
 export class FlipDto {
