@@ -8,6 +8,7 @@ import { FoldChecksumLookups1764000000006 } from './1764000000006-FoldChecksumLo
 import { CreateReadinessProbe1764000000007 } from './1764000000007-CreateReadinessProbe';
 import { ScheduledCapsulesLocalDay1764000000008 } from './1764000000008-ScheduledCapsulesLocalDay';
 import { CreateAlerts1764000000009 } from './1764000000009-CreateAlerts';
+import { CreateRevisionRollups1764000000010 } from './1764000000010-CreateRevisionRollups';
 
 /**
  * Every migration, in the order it applies. Listed by hand (no globs): the
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   CreateReadinessProbe1764000000007,
   ScheduledCapsulesLocalDay1764000000008,
   CreateAlerts1764000000009,
+  CreateRevisionRollups1764000000010,
 ];

@@ -69,6 +69,22 @@ ALTER TABLE capsule_flips ADD CONSTRAINT capsule_flips_pkey PRIMARY KEY (id);
 ALTER TABLE capsule_flips ADD CONSTRAINT capsule_flips_reason CHECK ((reason = ANY (ARRAY['missed'::text, 'failed'::text, 'failure_streak'::text, 'failure_rate'::text, 'stuck'::text, 'slow'::text, 'fast'::text, 'recovered'::text, 'paused'::text, 'resumed'::text])));
 CREATE INDEX capsule_flips_by_capsule ON public.capsule_flips USING btree (capsule_id, at DESC, id DESC);
 
+CREATE TABLE capsule_revision_rollups (
+  capsule_id integer NOT NULL,
+  revision integer NOT NULL,
+  total_runs integer DEFAULT 0 NOT NULL,
+  running_runs integer DEFAULT 0 NOT NULL,
+  successful_runs integer DEFAULT 0 NOT NULL,
+  error_runs integer DEFAULT 0 NOT NULL,
+  timeout_runs integer DEFAULT 0 NOT NULL,
+  cancelled_runs integer DEFAULT 0 NOT NULL,
+  runtime_count integer DEFAULT 0 NOT NULL,
+  runtime_sum_ms bigint DEFAULT 0 NOT NULL,
+  runtime_histogram integer[]
+);
+ALTER TABLE capsule_revision_rollups ADD CONSTRAINT capsule_revision_rollups_capsule_id_fkey FOREIGN KEY (capsule_id) REFERENCES capsules(id) ON DELETE CASCADE;
+ALTER TABLE capsule_revision_rollups ADD CONSTRAINT capsule_revision_rollups_pkey PRIMARY KEY (capsule_id, revision);
+
 CREATE TABLE capsule_run_rollups (
   capsule_id integer NOT NULL,
   grain text NOT NULL,
@@ -317,6 +333,83 @@ AS $function$
         WHERE t.grain = 'all' AND t.capsule_id = ANY (capsule_ids)
       $function$;
 
+CREATE OR REPLACE FUNCTION public.capsule_runs_maintain_revision_rollups()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+      BEGIN
+        IF TG_OP = 'DELETE' THEN
+          
+      PERFORM 1 FROM capsule_revision_rollups t
+      WHERE (t.capsule_id, t.revision) IN (SELECT capsule_id, COALESCE(capsule_revision, 0) FROM old_rows)
+      ORDER BY t.capsule_id, t.revision FOR UPDATE;
+        ELSIF TG_OP = 'UPDATE' THEN
+          
+      PERFORM 1 FROM capsule_revision_rollups t
+      WHERE (t.capsule_id, t.revision) IN (SELECT capsule_id, COALESCE(capsule_revision, 0) FROM old_rows UNION SELECT capsule_id, COALESCE(capsule_revision, 0) FROM new_rows)
+      ORDER BY t.capsule_id, t.revision FOR UPDATE;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+          UPDATE capsule_revision_rollups AS t SET
+            total_runs = t.total_runs - d.total_runs,
+            running_runs = t.running_runs - d.running_runs,
+            successful_runs = t.successful_runs - d.successful_runs,
+            error_runs = t.error_runs - d.error_runs,
+            timeout_runs = t.timeout_runs - d.timeout_runs,
+            cancelled_runs = t.cancelled_runs - d.cancelled_runs,
+            runtime_count = t.runtime_count - d.runtime_count,
+            runtime_sum_ms = t.runtime_sum_ms - d.runtime_sum_ms,
+            runtime_histogram = int_array_sub(t.runtime_histogram, d.runtime_histogram)
+          FROM (
+      SELECT s.capsule_id, COALESCE(s.capsule_revision, 0) AS revision,
+             count(*) AS total_runs,
+             count(*) FILTER (WHERE s.status = 'running') AS running_runs,
+             count(*) FILTER (WHERE s.status = 'success') AS successful_runs,
+             count(*) FILTER (WHERE s.status = 'error') AS error_runs,
+             count(*) FILTER (WHERE s.status = 'timeout') AS timeout_runs,
+             count(*) FILTER (WHERE s.status = 'cancelled') AS cancelled_runs,
+             count(s.duration_ms) AS runtime_count,
+             COALESCE(sum(s.duration_ms), 0) AS runtime_sum_ms,
+             CASE WHEN count(s.duration_ms) > 0 THEN runtime_histogram_of(array_agg(s.duration_ms)) END
+               AS runtime_histogram
+      FROM old_rows s
+      GROUP BY s.capsule_id, COALESCE(s.capsule_revision, 0)) d
+          WHERE t.capsule_id = d.capsule_id AND t.revision = d.revision;
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+          
+      INSERT INTO capsule_revision_rollups AS t
+        (capsule_id, revision, total_runs, running_runs, successful_runs, error_runs, timeout_runs,
+         cancelled_runs, runtime_count, runtime_sum_ms, runtime_histogram)
+      SELECT * FROM (
+      SELECT s.capsule_id, COALESCE(s.capsule_revision, 0) AS revision,
+             count(*) AS total_runs,
+             count(*) FILTER (WHERE s.status = 'running') AS running_runs,
+             count(*) FILTER (WHERE s.status = 'success') AS successful_runs,
+             count(*) FILTER (WHERE s.status = 'error') AS error_runs,
+             count(*) FILTER (WHERE s.status = 'timeout') AS timeout_runs,
+             count(*) FILTER (WHERE s.status = 'cancelled') AS cancelled_runs,
+             count(s.duration_ms) AS runtime_count,
+             COALESCE(sum(s.duration_ms), 0) AS runtime_sum_ms,
+             CASE WHEN count(s.duration_ms) > 0 THEN runtime_histogram_of(array_agg(s.duration_ms)) END
+               AS runtime_histogram
+      FROM new_rows s
+      GROUP BY s.capsule_id, COALESCE(s.capsule_revision, 0)) a ORDER BY a.capsule_id, a.revision
+      ON CONFLICT (capsule_id, revision) DO UPDATE SET
+        total_runs = t.total_runs + EXCLUDED.total_runs,
+        running_runs = t.running_runs + EXCLUDED.running_runs,
+        successful_runs = t.successful_runs + EXCLUDED.successful_runs,
+        error_runs = t.error_runs + EXCLUDED.error_runs,
+        timeout_runs = t.timeout_runs + EXCLUDED.timeout_runs,
+        cancelled_runs = t.cancelled_runs + EXCLUDED.cancelled_runs,
+        runtime_count = t.runtime_count + EXCLUDED.runtime_count,
+        runtime_sum_ms = t.runtime_sum_ms + EXCLUDED.runtime_sum_ms,
+        runtime_histogram = int_array_add(t.runtime_histogram, EXCLUDED.runtime_histogram);
+        END IF;
+        RETURN NULL;
+      END
+      $function$;
+
 CREATE OR REPLACE FUNCTION public.capsule_runs_maintain_rollups()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -554,6 +647,9 @@ AS $function$
 
 CREATE AGGREGATE int_array_sum(integer[]) (SFUNC = int_array_add, STYPE = integer[]);
 
+CREATE TRIGGER capsule_runs_revision_rollups_delete AFTER DELETE ON public.capsule_runs REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_revision_rollups();
+CREATE TRIGGER capsule_runs_revision_rollups_insert AFTER INSERT ON public.capsule_runs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_revision_rollups();
+CREATE TRIGGER capsule_runs_revision_rollups_update AFTER UPDATE ON public.capsule_runs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_revision_rollups();
 CREATE TRIGGER capsule_runs_rollups_delete AFTER DELETE ON public.capsule_runs REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_rollups();
 CREATE TRIGGER capsule_runs_rollups_insert AFTER INSERT ON public.capsule_runs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_rollups();
 CREATE TRIGGER capsule_runs_rollups_update AFTER UPDATE ON public.capsule_runs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_rollups();

@@ -59,6 +59,32 @@ describe('run rollups', () => {
       (SELECT 'extra' AS side, * FROM (SELECT * FROM actual EXCEPT SELECT * FROM expected) y)`);
   }
 
+  /** Revision rollup rows that differ from a recomputation (both directions); [] when equal. */
+  async function revisionDifferences(): Promise<unknown[]> {
+    return ds.query(`
+      WITH expected AS (
+        SELECT capsule_id, COALESCE(capsule_revision, 0) AS revision, count(*)::int AS total_runs,
+               (count(*) FILTER (WHERE status = 'running'))::int AS running_runs,
+               (count(*) FILTER (WHERE status = 'success'))::int AS successful_runs,
+               (count(*) FILTER (WHERE status = 'error'))::int AS error_runs,
+               (count(*) FILTER (WHERE status = 'timeout'))::int AS timeout_runs,
+               (count(*) FILTER (WHERE status = 'cancelled'))::int AS cancelled_runs,
+               count(duration_ms)::int AS runtime_count,
+               COALESCE(sum(duration_ms), 0)::bigint AS runtime_sum_ms,
+               runtime_histogram_of(array_agg(duration_ms)) AS runtime_histogram
+        FROM capsule_runs GROUP BY 1, 2
+      ),
+      actual AS (
+        SELECT capsule_id, revision, total_runs, running_runs, successful_runs, error_runs, timeout_runs,
+               cancelled_runs, runtime_count, runtime_sum_ms,
+               COALESCE(runtime_histogram, array_fill(0, ARRAY[128])) AS runtime_histogram
+        FROM capsule_revision_rollups WHERE total_runs <> 0
+      )
+      (SELECT 'missing' AS side, * FROM (SELECT * FROM expected EXCEPT SELECT * FROM actual) x)
+      UNION ALL
+      (SELECT 'extra' AS side, * FROM (SELECT * FROM actual EXCEPT SELECT * FROM expected) y)`);
+  }
+
   async function zeroRowsAreEmpty(): Promise<void> {
     const rows: { n: number }[] = await ds.query(`
       SELECT count(*)::int AS n FROM capsule_run_rollups
@@ -87,11 +113,11 @@ describe('run rollups', () => {
         const status = pick(['running', 'success', 'error', 'timeout', 'cancelled']);
         const duration = Math.floor(random() ** 3 * 600_000);
         await ds.query(
-          `INSERT INTO capsule_runs (capsule_id, actor, status, started_at, completed_at)
+          `INSERT INTO capsule_runs (capsule_id, actor, status, started_at, completed_at, capsule_revision)
            SELECT id, 'a', $2, $3::timestamptz,
-                  CASE WHEN $2 = 'running' THEN NULL ELSE $3::timestamptz + $4 * interval '1 millisecond' END
+                  CASE WHEN $2 = 'running' THEN NULL ELSE $3::timestamptz + $4 * interval '1 millisecond' END, $5
            FROM capsules WHERE slug = $1`,
-          [capsule, status, startedAt, duration],
+          [capsule, status, startedAt, duration, pick([1, 2, 3, null])],
         );
       } else if (action < 0.55) {
         // A bulk insert: one statement, many runs of several capsules.
@@ -113,7 +139,8 @@ describe('run rollups', () => {
         // A change no API makes: move a finished run in time and flip its outcome.
         await ds.query(
           `UPDATE capsule_runs SET started_at = started_at - interval '3 hours',
-                  status = CASE status WHEN 'success' THEN 'error' ELSE 'success' END
+                  status = CASE status WHEN 'success' THEN 'error' ELSE 'success' END,
+                  capsule_revision = COALESCE(capsule_revision, 0) % 3 + 1
            WHERE id = (SELECT id FROM capsule_runs WHERE status IN ('success', 'error') ORDER BY random() LIMIT 1)`,
         );
       } else {
@@ -122,9 +149,13 @@ describe('run rollups', () => {
           [1 + Math.floor(random() * 5)],
         );
       }
-      if (step % 30 === 29) expect(await differences()).toEqual([]);
+      if (step % 30 === 29) {
+        expect(await differences()).toEqual([]);
+        expect(await revisionDifferences()).toEqual([]);
+      }
     }
     expect(await differences()).toEqual([]);
+    expect(await revisionDifferences()).toEqual([]);
     await zeroRowsAreEmpty();
     const counted: { n: number }[] = await ds.query('SELECT count(*)::int AS n FROM capsule_runs');
     expect(counted[0].n).toBeGreaterThan(50);
@@ -141,11 +172,13 @@ describe('run rollups', () => {
       ),
     );
     expect(await differences()).toEqual([]);
+    expect(await revisionDifferences()).toEqual([]);
   });
 
   it('deleting a capsule removes its rollups with its runs', async () => {
     await ds.query(`DELETE FROM capsules WHERE slug = 'c1'`);
     expect(await differences()).toEqual([]);
+    expect(await revisionDifferences()).toEqual([]);
     const left: { n: number }[] = await ds.query(
       `SELECT count(*)::int AS n FROM capsule_run_rollups r WHERE NOT EXISTS (SELECT 1 FROM capsules c WHERE c.id = r.capsule_id)`,
     );

@@ -29,13 +29,17 @@ describe('run-status vocabulary: the code and the database agree', () => {
     expect(allowed).toEqual([...RUN_STATUSES].sort());
   });
 
-  it('every status has its rollup counter, and the rollups have no counter without a status', async () => {
-    const { rows } = await client.query<{ column_name: string }>(
-      `SELECT column_name FROM information_schema.columns
-       WHERE table_name = 'capsule_run_rollups' AND column_name LIKE '%\\_runs' AND column_name <> 'total_runs'`,
-    );
-    expect(rows.map((r) => r.column_name).sort()).toEqual(Object.values(ROLLUP_COUNTERS).sort());
-  });
+  it.each(['capsule_run_rollups', 'capsule_revision_rollups'])(
+    'every status has its counter in %s, and no counter is without a status',
+    async (table) => {
+      const { rows } = await client.query<{ column_name: string }>(
+        `SELECT column_name FROM information_schema.columns
+         WHERE table_name = $1 AND column_name LIKE '%\\_runs' AND column_name <> 'total_runs'`,
+        [table],
+      );
+      expect(rows.map((r) => r.column_name).sort()).toEqual(Object.values(ROLLUP_COUNTERS).sort());
+    },
+  );
 
   it('the rollups count a failure exactly where FAILED_RUN_STATUSES says (last_failure_at)', async () => {
     await client.query(`INSERT INTO capsules (slug, title, kind, mode) VALUES ('vocabulary', 'V', 'k', 'm')`);

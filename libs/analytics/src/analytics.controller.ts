@@ -5,7 +5,7 @@ import { SCHEDULE_STATES } from '@app/schedules';
 import { ApiInvalidFields } from '@app/common';
 import { AnalyticsService } from './analytics.service';
 import { BUCKETS, PerformanceQueryDto, ScheduledQueryDto, StatsQueryDto, WINDOWS } from './dto/analytics-query.dto';
-import { KindPerformanceDto, PerformanceEntryDto, StatsBucketDto } from './dto/performance-entry.dto';
+import { KindPerformanceDto, PerformanceEntryDto, RevisionStatsDto, StatsBucketDto } from './dto/performance-entry.dto';
 import { ScheduledEntryDto } from './dto/scheduled-entry.dto';
 import { ApiKeyAuth } from '@app/auth';
 
@@ -62,17 +62,29 @@ export class AnalyticsController {
 
   @Get(':slug/stats')
   @ApiOperation({
-    summary: 'Counts, success rate and runtime percentiles per hour or day, for charts',
-    description: 'One entry per UTC bucket of the window, oldest first, empty buckets included.',
+    summary: 'Counts, success rate and runtime percentiles per hour or day, for charts; or per definition revision',
+    description:
+      'One entry per UTC bucket of the window, oldest first, empty buckets included (StatsBucketDto). With ' +
+      'group_by=revision, one entry per definition revision that has runs, newest first, all time ' +
+      '(RevisionStatsDto), from rollups kept per revision: exact counts, percentiles within 9.05 %.',
   })
   @ApiParam({ name: 'slug', example: 'dawn-dispatch' })
-  @ApiOkResponse({ type: [StatsBucketDto] })
+  @ApiExtraModels(StatsBucketDto, RevisionStatsDto)
+  @ApiOkResponse({
+    description: 'StatsBucketDto entries, or RevisionStatsDto entries with group_by=revision',
+    schema: {
+      anyOf: [
+        { type: 'array', items: { $ref: getSchemaPath(StatsBucketDto) } },
+        { type: 'array', items: { $ref: getSchemaPath(RevisionStatsDto) } },
+      ],
+    },
+  })
   @ApiCapsuleNotFound('/api/capsules/dawn-dispatch/stats')
   @ApiInvalidFields('/api/capsules/dawn-dispatch/stats', 'Invalid query parameters, all listed in `errors`', {
     field: 'bucket',
     message: `bucket must be one of ${BUCKETS.join(', ')}`,
   })
-  stats(@Param('slug') slug: string, @Query() query: StatsQueryDto): Promise<StatsBucketDto[]> {
-    return this.analytics.stats(slug, query);
+  stats(@Param('slug') slug: string, @Query() query: StatsQueryDto): Promise<StatsBucketDto[] | RevisionStatsDto[]> {
+    return query.group_by === 'revision' ? this.analytics.statsByRevision(slug) : this.analytics.stats(slug, query);
   }
 }

@@ -47,6 +47,15 @@ export interface BucketRow extends RollupTotals {
   bucket_start: Date;
 }
 
+/** A capsule's runs of one definition revision, with the version that revision set. */
+export interface RevisionRow extends RollupTotals {
+  revision: number;
+  /** The definition's `version` string (null for revision 0: runs before revisions were kept). */
+  version: string | null;
+  /** When the revision became current (null for revision 0). */
+  became_current_at: Date | null;
+}
+
 const TOTALS = sql.raw(`
   COALESCE(sum(r.total_runs), 0)::int AS total_runs,
   ${COUNTERS.map((c) => `COALESCE(sum(r.${c}), 0)::int AS ${c},`).join('\n  ')}
@@ -115,6 +124,22 @@ export class AnalyticsRepository {
           FROM capsule_run_rollups r
           WHERE r.capsule_id = ${capsuleId} AND r.grain = ${grain} AND r.bucket_start >= ${since ?? '-infinity'}
           GROUP BY r.bucket_start ORDER BY r.bucket_start`,
+    );
+  }
+
+  /**
+   * The capsule's revision rollups, one row per revision that has runs, with the version string
+   * and the instant of that revision (from the version history), newest revision first.
+   */
+  revisions(capsuleId: number): Promise<RevisionRow[]> {
+    return this.rows(
+      sql`SELECT r.revision, v.definition ->> 'version' AS version, v.changed_at AS became_current_at, ${TOTALS}
+          FROM capsule_revision_rollups r
+          LEFT JOIN capsule_versions v ON v.capsule_id = r.capsule_id AND v.revision = r.revision
+          WHERE r.capsule_id = ${capsuleId}
+          GROUP BY r.revision, v.definition, v.changed_at
+          HAVING sum(r.total_runs) > 0
+          ORDER BY r.revision DESC`,
     );
   }
 

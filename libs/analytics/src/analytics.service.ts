@@ -13,6 +13,7 @@ import type { AnalyticsWindow, ScheduledQueryDto, StatsBucket, StatsQueryDto } f
 import type {
   KindPerformanceDto,
   PerformanceEntryDto,
+  RevisionStatsDto,
   RunMetricsDto,
   StatsBucketDto,
 } from './dto/performance-entry.dto';
@@ -134,6 +135,24 @@ export class AnalyticsService {
       });
     }
     return entries;
+  }
+
+  /**
+   * All-time statistics per definition revision, newest first: "did 2.0.0 make it slower or
+   * flakier than 1.9.3?", from the revision rollups (exact counts, histogram percentiles).
+   */
+  async statsByRevision(slug: string): Promise<RevisionStatsDto[]> {
+    const capsule = await this.capsules.get(slug);
+    return (await this.analytics.revisions(capsule.id)).map((row) => ({
+      revision: row.revision,
+      version: row.version,
+      became_current_at: iso(row.became_current_at),
+      ...metrics(row),
+      running_runs: row.running_runs,
+      cancelled_runs: row.cancelled_runs,
+      error_runs: row.error_runs,
+      timeout_runs: row.timeout_runs,
+    }));
   }
 
   /** Runs in the ledger by status (for /metrics). */

@@ -56,6 +56,16 @@ export class StatsQueryDto {
   @EmptyAsUndefined()
   @IsIn(BUCKETS, { message: `bucket must be one of ${BUCKETS.join(', ')}` })
   bucket?: StatsBucket;
+
+  @ApiPropertyOptional({
+    enum: ['revision'],
+    description:
+      'revision: one entry per capsule definition revision (all time; RevisionStatsDto) instead of per bucket',
+  })
+  @IsOptional()
+  @EmptyAsUndefined()
+  @IsIn(['revision'], { message: 'group_by must be revision' })
+  group_by?: 'revision';
 }
 
 export class ScheduledQueryDto {

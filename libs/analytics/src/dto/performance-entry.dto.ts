@@ -110,3 +110,36 @@ export class StatsBucketDto extends RunMetricsDto {
   @ApiProperty({ example: 0, description: 'Runs that ended in timeout' })
   timeout_runs!: number;
 }
+
+/** One definition revision of GET /api/capsules/{slug}/stats?group_by=revision. */
+export class RevisionStatsDto extends RunMetricsDto {
+  @ApiProperty({
+    example: 3,
+    description: 'The capsule definition revision the runs were reported under (0: before revisions were kept)',
+  })
+  revision!: number;
+
+  @ApiProperty({ example: '2.0.0', nullable: true, type: String, description: 'The version that revision set' })
+  version!: string | null;
+
+  @ApiProperty({
+    example: '2026-11-24T06:08:31.860Z',
+    format: 'date-time',
+    nullable: true,
+    type: String,
+    description: 'When the revision became current',
+  })
+  became_current_at!: string | null;
+
+  @ApiProperty({ example: 0 })
+  running_runs!: number;
+
+  @ApiProperty({ example: 0 })
+  cancelled_runs!: number;
+
+  @ApiProperty({ example: 1, description: 'Runs that ended in error' })
+  error_runs!: number;
+
+  @ApiProperty({ example: 0, description: 'Runs that ended in timeout' })
+  timeout_runs!: number;
+}
