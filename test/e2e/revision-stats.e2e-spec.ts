@@ -81,6 +81,17 @@ describe('stats by definition revision', () => {
     );
   });
 
+  it('performance?revision=current counts only the current revision’s runs', async () => {
+    const res = await t.http().get('/api/capsules/performance?revision=current').expect(200);
+    expect(res.body).toEqual([
+      expect.objectContaining({ capsule_slug: 'treasury-recon', total_runs: 6, successful_runs: 4, failed_runs: 2 }),
+    ]);
+    const all = await t.http().get('/api/capsules/performance').expect(200);
+    expect(all.body[0]).toMatchObject({ total_runs: 15, last_run_at: res.body[0].last_run_at });
+    await t.http().get('/api/capsules/performance?revision=current&window=7d').expect(422);
+    await t.http().get('/api/capsules/performance?revision=2').expect(422);
+  });
+
   it('keeps the time buckets without group_by, and refuses other groupings', async () => {
     const res = await t.http().get('/api/capsules/treasury-recon/stats?window=all').expect(200);
     expect(res.body[0]).toHaveProperty('bucket_start');

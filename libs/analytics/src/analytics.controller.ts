@@ -23,7 +23,8 @@ export class AnalyticsController {
     description:
       'Served from rollups kept as runs are written: the cost does not grow with the number of stored runs. ' +
       'success_rate is a 0-1 fraction; avg_runtime_seconds is exact; p50/p95 are nearest-rank estimates ' +
-      'within 9.05 %. With group_by=kind, one entry per kind (KindPerformanceDto).',
+      'within 9.05 %. With group_by=kind, one entry per kind (KindPerformanceDto). With revision=current ' +
+      '(and window=all), only the runs of each capsule’s current definition revision count.',
   })
   @ApiExtraModels(PerformanceEntryDto, KindPerformanceDto)
   // anyOf, not oneOf: [] (no capsule, or no capsule of that kind) is an array of either entry.
@@ -40,8 +41,8 @@ export class AnalyticsController {
   performance(@Query() query: PerformanceQueryDto): Promise<PerformanceEntryDto[] | KindPerformanceDto[]> {
     const window = query.window ?? 'all';
     return query.group_by === 'kind'
-      ? this.analytics.performanceByKind(window, query.kind)
-      : this.analytics.performance(window, query.kind);
+      ? this.analytics.performanceByKind(window, query.kind, query.revision)
+      : this.analytics.performance(window, query.kind, query.revision);
   }
 
   @Get('scheduled')

@@ -100,6 +100,27 @@ export class AnalyticsRepository {
     );
   }
 
+  /**
+   * All time, counting only the runs of each capsule's current definition revision (its revision
+   * rollup row); the last_* instants stay all-time, as for every window.
+   */
+  performanceCurrentRevision(kind?: string): Promise<CapsulePerformanceRow[]> {
+    const counters = sql.raw(COUNTERS.map((c) => `COALESCE(v.${c}, 0) AS ${c}`).join(', '));
+    return this.rows(
+      sql`SELECT c.slug AS capsule_slug, c.title AS capsule_title, c.kind,
+                 COALESCE(v.total_runs, 0) AS total_runs, ${counters},
+                 COALESCE(v.runtime_count, 0) AS runtime_count,
+                 COALESCE(v.runtime_sum_ms, 0)::float8 AS runtime_sum_ms,
+                 array_to_string(v.runtime_histogram, ',') AS runtime_histogram,
+                 a.last_run_at, a.last_success_at, a.last_failure_at
+          FROM capsules c
+          LEFT JOIN capsule_revision_rollups v ON v.capsule_id = c.id AND v.revision = c.revision
+          ${ALL_TIME_ROW}
+          ${ofKind(kind)}
+          ORDER BY c.slug`,
+    );
+  }
+
   /** All time: the one 'all' row of each capsule, no aggregation. */
   private performanceAllTime(kind?: string): Promise<CapsulePerformanceRow[]> {
     const counters = sql.raw(COUNTERS.map((c) => `COALESCE(a.${c}, 0) AS ${c}`).join(', '));

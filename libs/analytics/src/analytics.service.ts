@@ -66,8 +66,8 @@ export class AnalyticsService {
     private readonly clock: Clock,
   ) {}
 
-  async performance(window: AnalyticsWindow, kind?: string): Promise<PerformanceEntryDto[]> {
-    const rows = await this.performanceRows(window, kind);
+  async performance(window: AnalyticsWindow, kind?: string, revision?: 'current'): Promise<PerformanceEntryDto[]> {
+    const rows = await this.performanceRows(window, kind, revision);
     return rows.map((row) => ({
       capsule_slug: row.capsule_slug,
       capsule_title: row.capsule_title,
@@ -80,9 +80,9 @@ export class AnalyticsService {
   }
 
   /** The same statistics merged per kind (kind order). */
-  async performanceByKind(window: AnalyticsWindow, kind?: string): Promise<KindPerformanceDto[]> {
+  async performanceByKind(window: AnalyticsWindow, kind?: string, revision?: 'current'): Promise<KindPerformanceDto[]> {
     const groups = new Map<string, CapsulePerformanceRow[]>();
-    for (const row of await this.performanceRows(window, kind)) {
+    for (const row of await this.performanceRows(window, kind, revision)) {
       groups.set(row.kind, [...(groups.get(row.kind) ?? []), row]);
     }
     return [...groups.entries()]
@@ -170,7 +170,18 @@ export class AnalyticsService {
     return (await this.schedules.scheduled(query.state)).map(ScheduledEntryDto.fromScheduled);
   }
 
-  private performanceRows(window: AnalyticsWindow, kind?: string): Promise<CapsulePerformanceRow[]> {
+  private performanceRows(
+    window: AnalyticsWindow,
+    kind?: string,
+    revision?: 'current',
+  ): Promise<CapsulePerformanceRow[]> {
+    if (revision === 'current') {
+      // Revision rollups are all-time only (a revision is itself a span of time).
+      if (window !== 'all') {
+        throw new RequestValidationError([{ field: 'revision', message: 'revision=current needs window=all' }]);
+      }
+      return this.analytics.performanceCurrentRevision(kind);
+    }
     const { grain, since } = windowStart(window, this.clock.now());
     return this.analytics.performance(grain, since, kind);
   }

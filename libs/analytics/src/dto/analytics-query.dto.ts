@@ -38,6 +38,17 @@ export class PerformanceQueryDto {
   @EmptyAsUndefined()
   @IsIn(['kind'], { message: 'group_by must be kind' })
   group_by?: 'kind';
+
+  @ApiPropertyOptional({
+    enum: ['current'],
+    description:
+      'current: count only the runs of each capsule’s current definition revision (needs window=all; ' +
+      'GET /api/capsules/{slug}/stats?group_by=revision has every revision)',
+  })
+  @IsOptional()
+  @EmptyAsUndefined()
+  @IsIn(['current'], { message: 'revision must be current' })
+  revision?: 'current';
 }
 
 export class StatsQueryDto {
