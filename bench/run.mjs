@@ -246,13 +246,31 @@ async function main() {
   const children = [];
   try {
     const { rows: ids } = await client.query(
-      `INSERT INTO capsules (slug, title, kind, mode, schedule)
+      // Registered 60 days ago (their version history says so): the slots of the last 30 days exist.
+      `INSERT INTO capsules (slug, title, kind, mode, schedule, created_at, updated_at)
        SELECT 'bench-capsule-' || lpad(i::text, 4, '0'), 'Bench capsule ' || i,
               (ARRAY['dispatch', 'treasury', 'ceremony', 'digest'])[1 + i % 4], 'automated',
-              (ARRAY['*/5 * * * *', '0 * * * *', '30 2 * * *', '0 9 * * 1-5'])[1 + i % 4]
+              (ARRAY['*/5 * * * *', '0 * * * *', '30 2 * * *', '0 9 * * 1-5'])[1 + i % 4],
+              now() - interval '60 days', now() - interval '60 days'
        FROM generate_series(0, ${CAPSULES - 1}) AS i RETURNING id`,
     );
     const firstCapsuleId = Math.min(...ids.map((r) => r.id));
+    // The slot ledger's subject: an hourly capsule with a run every hour of the last 30 days in both
+    // phases; only its history before them grows (so its reads show what the history costs).
+    const {
+      rows: [ledger],
+    } = await client.query(
+      `INSERT INTO capsules (slug, title, kind, mode, schedule, created_at, updated_at)
+       VALUES ('bench-ledger', 'Ledger', 'digest', 'automated', '0 * * * *',
+               now() - interval '400 days', now() - interval '400 days') RETURNING id`,
+    );
+    await client.query(
+      `INSERT INTO capsule_runs (capsule_id, actor, status, started_at, completed_at, capsule_revision)
+       SELECT $1, 'ledger', 'success', t, t + interval '1 minute', 1
+       FROM generate_series(1, 720) AS i, LATERAL (SELECT date_trunc('hour', now()) - i * interval '1 hour'
+                                                          + interval '30 seconds' AS t) x`,
+      [ledger.id],
+    );
     await loadRuns(client, SMALL_RUNS, firstCapsuleId);
 
     const env = {
@@ -337,6 +355,10 @@ async function main() {
       page: () => `/api/capsules/runs?capsule_slug=${slugOf(7)}&limit=50`,
       performance: () => '/api/capsules/performance',
       scheduled: () => '/api/capsules/scheduled',
+      // The ledger capsule: a page of its slots, its 30-day uptime (720 slots), its revisions.
+      slots: () => '/api/capsules/bench-ledger/slots?limit=100',
+      uptime: () => '/api/capsules/bench-ledger/uptime?window=30d',
+      revisions: () => '/api/capsules/bench-ledger/stats?group_by=revision',
     };
     for (const [key, makePath] of Object.entries(singlePaths)) single.small[key] = await unloaded(svc, makePath());
     single.small.deep = await unloaded(svc, `/api/capsules/runs?limit=50&cursor=${cursorSmall}`);
@@ -345,6 +367,13 @@ async function main() {
 
     log(`loading ${LARGE_RUNS.toLocaleString('en')} runs through the rollup triggers`);
     const loadStart = Date.now();
+    // A year of the ledger capsule's history before the last 31 days: 1,000,000 runs.
+    await client.query(
+      `INSERT INTO capsule_runs (capsule_id, actor, status, started_at, completed_at, capsule_revision)
+       SELECT $1, 'ledger-history', 'success', t, t + interval '1 minute', 1
+       FROM generate_series(1, 1000000) AS i, LATERAL (SELECT now() - interval '31 days' - i * interval '30 seconds' AS t) x`,
+      [ledger.id],
+    );
     await loadRuns(client, LARGE_RUNS, firstCapsuleId);
     const loadSeconds = Math.round((Date.now() - loadStart) / 1000);
     const { rows: counted } = await client.query('SELECT count(*)::bigint AS n FROM capsule_runs');
@@ -441,6 +470,9 @@ async function main() {
     const schedGrowth = ratio(single.large.scheduled, single.small.scheduled);
     const pageGrowth = ratio(single.large.page, single.small.page);
     const deepGrowth = ratio(single.large.deep, single.small.deep);
+    const slotsGrowth = ratio(single.large.slots, single.small.slots);
+    const uptimeGrowth = ratio(single.large.uptime, single.small.uptime);
+    const revisionsGrowth = ratio(single.large.revisions, single.small.revisions);
     const loadedGrowth = {
       performance: ratio(large.performance.p50, small.performance.p50),
       scheduled: ratio(large.scheduled.p50, small.scheduled.p50),
@@ -477,6 +509,9 @@ Unloaded latency (median of 15 sequential requests, ms):
 | GET runs, deep page via cursor | ${fmt(single.small.deep, 1)} | ${fmt(single.large.deep, 1)} |
 | GET performance | ${fmt(single.small.performance, 1)} | ${fmt(single.large.performance, 1)} |
 | GET scheduled | ${fmt(single.small.scheduled, 1)} | ${fmt(single.large.scheduled, 1)} |
+| GET slots of an hourly capsule, limit=100 (its history: 720 runs, then 1,000,720) | ${fmt(single.small.slots, 1)} | ${fmt(single.large.slots, 1)} |
+| GET uptime of that capsule, 30d (720 slots) | ${fmt(single.small.uptime, 1)} | ${fmt(single.large.uptime, 1)} |
+| GET stats by revision of that capsule | ${fmt(single.small.revisions, 1)} | ${fmt(single.large.revisions, 1)} |
 
 The original \`capsule_performance\` view (a full aggregation at every call), timed with a direct query:
 ${fmt(originalSmall, 1)} ms at ${SMALL_RUNS.toLocaleString('en')}+ runs, ${fmt(originalLarge, 1)} ms at ${largeLabel}.
@@ -493,6 +528,7 @@ ${fmt(loadedGrowth.page)} × (a capsule's page) from ${SMALL_RUNS.toLocaleString
 | scenario 4: scheduled at ${largeLabel} ≤ 1.5 × at ${SMALL_RUNS.toLocaleString('en')} (unloaded) | ${fmt(schedGrowth)} × | ${mark(schedGrowth <= 1.5)} |
 | scenario 4: performance ≥ 100 × faster than the original view at ${largeLabel} (unloaded) | ${fmt(perfVsOriginal, 0)} × | ${mark(perfVsOriginal >= 100)} |
 | scenario 3: a page at ${largeLabel} ≤ 1.5 × a page at ${SMALL_RUNS.toLocaleString('en')} (unloaded) | ${fmt(pageGrowth)} × (deep page: ${fmt(deepGrowth)} ×) | ${mark(pageGrowth <= 1.5 && deepGrowth <= 1.5)} |
+| slots, uptime and stats by revision at ${largeLabel} ≤ 1.5 × at ${SMALL_RUNS.toLocaleString('en')} (unloaded) | ${fmt(slotsGrowth)} ×, ${fmt(uptimeGrowth)} ×, ${fmt(revisionsGrowth)} × | ${mark(slotsGrowth <= 1.5 && uptimeGrowth <= 1.5 && revisionsGrowth <= 1.5)} |
 | server RSS under load < 300 MB | ${maxRss} MB | ${mark(maxRss < 300)} |
 | scenario 6: RSS under ${CONNECTIONS} concurrent largest pages < the container limit (${CONTAINER_LIMIT_MB} MiB), the process alive | ${readsRss} MB, ${survived ? 'alive' : '**died**'} | ${mark(readsRss < CONTAINER_LIMIT_MB && survived)} |
 `;
