@@ -109,13 +109,18 @@ export class SchedulesRepository {
     }));
   }
 
-  /** The runs started in [from, to), oldest first: an index range, whatever the history's size. */
+  /**
+   * The runs started in [from, to), oldest first: one range of the capsule's (capsule_id,
+   * started_at, id) index, whatever the history's size. The order names capsule_id so the planner
+   * walks that index, not the global newest-first one filtered by capsule (which it picks on a
+   * large ledger, scanning every capsule's runs of the range).
+   */
   async runStartsBetween(capsuleId: number, from: Date, to: Date | null, limit: number): Promise<SlotRun[]> {
+    const upper = to ? sql`AND started_at < ${to}` : sql``;
     const rows = await this.db.rows<{ id: string; status: string; started_at: Date }>(
       sql`SELECT id, status, started_at FROM capsule_runs
-          WHERE capsule_id = ${capsuleId} AND started_at >= ${from}
-            AND (${to}::timestamptz IS NULL OR started_at < ${to}::timestamptz)
-          ORDER BY started_at, id LIMIT ${limit}`,
+          WHERE capsule_id = ${capsuleId} AND started_at >= ${from} ${upper}
+          ORDER BY capsule_id, started_at, id LIMIT ${limit}`,
     );
     return rows.map((r) => ({ id: String(r.id), status: r.status, startedAt: r.started_at }));
   }
