@@ -191,6 +191,10 @@ describe('alerts', () => {
       channel_name: 'ops-webhook',
     });
     expect(notification.attempt_log.map((a: { status_code: number }) => a.status_code)).toEqual([500, 500, 500, 200]);
+    // Filtered by the channel too (a query parameter, read as a number).
+    const byChannel = await t.http().get(`/api/notifications?channel_id=${notification.channel_id}`).expect(200);
+    expect(byChannel.body.map((n: { id: number }) => n.id)).toContain(notification.id);
+    await t.http().get('/api/notifications?channel_id=').expect(200);
     expect(notification.attempt_log[0].error).toBe('the receiver answered HTTP 500');
   });
 
@@ -486,6 +490,15 @@ describe('alerts in production mode (SSRF guard)', () => {
   afterAll(async () => {
     await t.close();
     await receiver.stop();
+  });
+
+  it('refuses e-mail channels while SMTP_URL is unset', async () => {
+    const res = await t
+      .http()
+      .post('/api/channels')
+      .send({ name: 'mail', type: 'email', to: 'oncall@example.com' })
+      .expect(422);
+    expect(res.body.errors[0]).toMatchObject({ field: 'type' });
   });
 
   it('refuses channels to loopback, private and link-local addresses', async () => {

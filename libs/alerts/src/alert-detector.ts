@@ -48,7 +48,7 @@ export class AlertDetector implements OnApplicationBootstrap, OnModuleDestroy {
         await this.service.detect(capsuleId, now);
       } catch (error) {
         this.logger.error({
-          msg: 'alert detector: a capsule failed; looking again later',
+          message: 'alert detector: a capsule failed; looking again later',
           capsule_id: capsuleId,
           err: describe(error),
         });
@@ -63,7 +63,7 @@ export class AlertDetector implements OnApplicationBootstrap, OnModuleDestroy {
         await this.service.syncDefinition(capsuleId);
       } catch (error) {
         this.logger.error({
-          msg: 'alert detector: a changed capsule failed; keeping its deadline until its next change or report',
+          message: 'alert detector: a changed capsule failed; keeping its deadline until its next change or report',
           capsule_id: capsuleId,
           err: describe(error),
         });

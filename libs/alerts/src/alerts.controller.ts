@@ -6,6 +6,7 @@ import {
   ApiInvalidFields,
   ApiProblem,
   Clock,
+  INSTANT_FORMS,
   problemExample,
   RECENT_WINDOWS,
   type FieldError,
@@ -81,13 +82,13 @@ export class AlertsController {
   @ApiCapsuleNotFound(`${ONE}/snooze`)
   @ApiInvalidFields(`${ONE}/snooze`, 'Invalid instant', {
     field: 'until',
-    message: 'until must be an ISO 8601 instant with a time zone, in the future',
+    message: 'until must be in the future',
   })
   async snooze(@Param('slug') slug: string, @Body() body: SnoozeDto): Promise<SnoozeStateDto> {
     const errors: FieldError[] = [];
     const until = this.instant('until', body.until, errors);
     if (until && until <= this.clock.now()) {
-      errors.push({ field: 'until', message: 'until must be an ISO 8601 instant with a time zone, in the future' });
+      errors.push({ field: 'until', message: 'until must be in the future' });
     }
     if (errors.length) throw new RequestValidationError(errors);
     const capsule = await this.capsules.get(slug);
@@ -140,7 +141,7 @@ export class AlertsController {
   private instant(field: string, value: string | null | undefined, errors: FieldError[]): Date | null | undefined {
     if (value === undefined || value === null) return value;
     const parsed = parseInstant(value);
-    if (!parsed) errors.push({ field, message: `${field} must be an ISO 8601 instant with a time zone` });
+    if (!parsed) errors.push({ field, message: `${field} must be ${INSTANT_FORMS}` });
     return parsed;
   }
 }

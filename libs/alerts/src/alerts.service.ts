@@ -87,7 +87,7 @@ export class AlertsService {
       if (isDatabaseUnavailable(error)) throw error;
       await tx.rows(sql`ROLLBACK TO SAVEPOINT alerts`);
       this.logger.error({
-        msg: 'alerts: a run report was recorded without its alert evaluation',
+        message: 'alerts: a run report was recorded without its alert evaluation',
         capsule_id: run.capsule_id,
         run_id: run.id,
         err: describe(error),

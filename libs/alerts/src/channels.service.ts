@@ -22,6 +22,11 @@ export class ChannelsService {
 
   /** The new channel and, for a webhook, its signing secret (shown this once). */
   async create(input: CreateChannelDto): Promise<{ channel: ChannelRow; secret?: string }> {
+    if (input.type === 'email' && !this.config.smtpUrl) {
+      throw new RequestValidationError([
+        { field: 'type', message: 'email channels need SMTP_URL, which this server does not set' },
+      ]);
+    }
     const target = input.type === 'email' ? input.to! : input.url!;
     this.checkTarget(input.type === 'email' ? 'to' : 'url', input.type === 'email' ? undefined : target);
     const secret = input.type === 'webhook' ? newWebhookSecret() : null;

@@ -66,12 +66,15 @@ export class NotificationDelivery implements OnApplicationBootstrap, OnModuleDes
       new Date(),
     );
     const latencyMs = performance.now() - started;
+    // A test send is one attempt; others retry until ALERTS_MAX_ATTEMPTS.
     const retryInMs =
-      outcome.delivered || row.attempts >= this.config.alertsMaxAttempts ? null : this.backoff(row.attempts);
-    await this.outbox.record(row, outcome, latencyMs, row.payload.type === 'test' ? null : retryInMs);
+      outcome.delivered || row.payload.type === 'test' || row.attempts >= this.config.alertsMaxAttempts
+        ? null
+        : this.backoff(row.attempts);
+    await this.outbox.record(row, outcome, latencyMs, retryInMs);
     if (!outcome.delivered) {
       this.logger.warn({
-        msg: 'notification not delivered',
+        message: 'notification not delivered',
         notification_id: row.id,
         channel_id: row.channel_id,
         attempt: row.attempts,

@@ -53,7 +53,7 @@ export class Poller {
       try {
         next = await this.pass();
       } catch (error) {
-        const entry = { msg: `${this.name} pass failed; retrying`, err: describe(error) };
+        const entry = { message: `${this.name} pass failed; retrying`, err: describe(error) };
         if (isDatabaseUnavailable(error)) this.logger.warn(entry);
         else this.logger.error(entry);
       }

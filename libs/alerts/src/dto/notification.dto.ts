@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { EmptyAsUndefined, PageQueryDto } from '@app/common';
 import { ALERT_STATUSES, FLIP_REASONS } from '../alert-rules';
@@ -17,9 +17,11 @@ export class ListNotificationsQueryDto extends PageQueryDto {
   capsule_slug?: string;
 
   @ApiPropertyOptional({ description: 'Only this channel’s notifications (id)', type: 'integer', minimum: 1 })
-  @EmptyAsUndefined()
+  // An empty value is no filter; anything else is read as a number (then checked).
+  @Transform(({ obj, key }: { obj: Record<string, unknown>; key: string }) =>
+    obj[key] === '' || obj[key] === undefined ? undefined : Number(obj[key]),
+  )
   @IsOptional()
-  @Type(() => Number)
   @IsInt({ message: 'channel_id must be a whole number' })
   @Min(1, { message: 'channel_id must be at least 1' })
   @Max(2_147_483_647, { message: 'channel_id must be at most 2147483647' })

@@ -68,7 +68,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     );
     if (problem.status >= 500) {
       const entry = {
-        msg: 'request failed',
+        message: 'request failed',
         request_id: request.id,
         method: request.method,
         path,
