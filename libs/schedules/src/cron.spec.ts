@@ -568,3 +568,20 @@ describe('formatLocal', () => {
     expect(() => formatLocal(new Date(), 'Mars/Base')).toThrow(RangeError);
   });
 });
+
+describe('following', () => {
+  it.each([
+    ['30 2 * * *', 'America/New_York', '2026-03-06T00:00:00Z'],
+    ['0 * * * *', 'America/New_York', '2026-10-31T20:00:00Z'],
+    ['*/15 * * * *', 'Europe/Paris', '2026-03-29T00:00:00Z'],
+    ['0 9 * * 1-5', 'Asia/Tokyo', '2026-12-01T00:00:00Z'],
+  ])('walks %s in %s exactly like next() does', (expression, zone, after) => {
+    const schedule = CronSchedule.parse(expression);
+    const walked: Date[] = [];
+    for (const at of schedule.following(new Date(after), zone)) {
+      walked.push(at);
+      if (walked.length === 50) break;
+    }
+    expect(walked).toEqual(schedule.nextN(new Date(after), zone, 50));
+  });
+});

@@ -245,6 +245,23 @@ export class CronSchedule {
     return instant === null ? null : new Date(instant);
   }
 
+  /**
+   * Successive fire instants strictly after `after`, lazily, without the answer cache: for
+   * walking a range (the slot ledger), where every `after` is new, so caching would only evict
+   * the answers other callers reuse and leave the walk computing cold.
+   */
+  *following(after: Date, timeZone: string): Generator<Date> {
+    let start = after.getTime();
+    if (Number.isNaN(start)) throw new RangeError('schedule: "after" is not a valid date');
+    const zone = zoneFor(timeZone);
+    for (;;) {
+      const instant = this.fixedTime ? this.nextFixedTime(start, zone) : this.nextRealTime(start, zone);
+      if (instant === null) return;
+      yield new Date(instant);
+      start = instant;
+    }
+  }
+
   /** The next `count` fire instants strictly after `after`: ascending, distinct, fewer if the schedule runs out. */
   nextN(after: Date, timeZone: string, count: number): Date[] {
     if (!Number.isInteger(count) || count < 0) throw new RangeError('schedule: count must be a non-negative integer');

@@ -95,13 +95,11 @@ function* fireTimes(periods: readonly DefinitionPeriod[], from: Date): Generator
     const end = period.until?.getTime() ?? Number.POSITIVE_INFINITY;
     if (end <= from.getTime()) continue;
     const cron = CronSchedule.parse(period.schedule);
-    // next() is strictly after its argument: start a millisecond before.
-    let cursor = new Date(Math.max(period.from.getTime(), from.getTime()) - 1);
-    for (;;) {
-      const at = cron.next(cursor, period.timezone);
-      if (!at || at.getTime() >= end) break;
+    // Fire times are strictly after their start: start a millisecond before.
+    const start = new Date(Math.max(period.from.getTime(), from.getTime()) - 1);
+    for (const at of cron.following(start, period.timezone)) {
+      if (at.getTime() >= end) break;
       yield { at, period };
-      cursor = at;
     }
   }
 }
