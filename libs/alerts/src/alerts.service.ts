@@ -19,16 +19,10 @@ import { type AlertContextRow, AlertsRepository, type AlertStateRow, type Locked
 import { buildPayload, type NotificationRun } from './notification-payload';
 import { describe } from './poller';
 
-/** The run a report wrote, as alerts need it. */
-export interface ReportedRun {
-  id: string;
+/** The run a report wrote, as alerts need it (and its notification shows it). */
+export interface ReportedRun extends NotificationRun {
   capsule_id: number;
   status: RunStatus;
-  started_at: Date;
-  completed_at: Date | null;
-  duration_ms: number | null;
-  exit_code: number | null;
-  message: string | null;
 }
 
 /** Called when a flip created outbox rows, so this replica's delivery starts without waiting. */
@@ -123,7 +117,7 @@ export class AlertsService {
     }
     // A capsule's first report (started or finished) makes it up without a flip: nothing to tell.
     const status: AlertStatus = flip?.to ?? (state.status === 'new' ? 'up' : state.status);
-    if (flip) await this.writeFlip(tx, state, context, flip, rules, toNotificationRun(run));
+    if (flip) await this.writeFlip(tx, state, context, flip, rules, run);
     await this.alerts.update(tx, run.capsule_id, {
       status,
       alertAfter: alertAfter(status, rules, deadlineFacts(context, latest(state.deadline_floor, flip?.at))),
@@ -307,16 +301,4 @@ function deadlineFacts(context: AlertContextRow, floor: Date | null): DeadlineFa
 function nextExpected(context: AlertContextRow, after: Date): Date | null {
   if (!context.schedule || context.capsule_status !== 'active') return null;
   return CronSchedule.parse(context.schedule).next(after, context.timezone);
-}
-
-function toNotificationRun(run: ReportedRun): NotificationRun {
-  return {
-    id: run.id,
-    status: run.status,
-    exit_code: run.exit_code,
-    message: run.message,
-    duration_ms: run.duration_ms,
-    started_at: run.started_at,
-    completed_at: run.completed_at,
-  };
 }
