@@ -3,7 +3,7 @@ import { FixedClock } from '@app/common';
 import { buildDataSourceOptions, Database } from '@app/database';
 import { ledger, type LedgerEntry, slotsAround, type SlotRun } from '@app/schedules';
 import { SchedulesRepository } from '../../libs/schedules/src/schedules.repository';
-import { SlotsService } from '../../libs/schedules/src/slots.service';
+import { ledgerPosition, SlotsService } from '../../libs/schedules/src/slots.service';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
@@ -131,8 +131,7 @@ describe('slot ledger over a real history', () => {
       const page = await slots.page(id, { from, to }, 37, after);
       paged.push(...page.entries);
       if (!page.more) break;
-      const last = page.entries.at(-1)!;
-      after = { at: last.at, seq: last.outcome === 'extra' && last.run ? Number(last.run.id) : 0 };
+      after = ledgerPosition(page.entries.at(-1)!);
     }
     const key = (e: LedgerEntry) => `${e.at.toISOString()} ${e.outcome} ${e.run?.id ?? '-'}`;
     expect(paged.map(key)).toEqual(expected.map(key));

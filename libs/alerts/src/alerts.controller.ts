@@ -6,12 +6,10 @@ import {
   ApiInvalidFields,
   ApiProblem,
   Clock,
-  INSTANT_FORMS,
-  problemExample,
-  RECENT_WINDOWS,
   type FieldError,
+  problemExample,
   RequestValidationError,
-  parseInstant,
+  toInstant,
 } from '@app/common';
 import { AlertsService } from './alerts.service';
 import { NotSnoozedError } from './alerts.errors';
@@ -67,7 +65,8 @@ export class AlertsController {
     if (failure && failure.rate !== undefined && failure.window === undefined) {
       errors.push({ field: 'rules.failure.window', message: 'failure.window is required with failure.rate' });
     }
-    const snoozedUntil = this.instant('snoozed_until', body.snoozed_until, errors);
+    // Validated by IsInstant (null unmutes).
+    const snoozedUntil = body.snoozed_until == null ? body.snoozed_until : toInstant(body.snoozed_until);
     if (errors.length) throw new RequestValidationError(errors);
     const capsule = await this.capsules.get(slug);
     const rules = body.rules ? (JSON.parse(JSON.stringify(body.rules)) as Record<string, unknown>) : undefined;
@@ -85,15 +84,13 @@ export class AlertsController {
     message: 'until must be in the future',
   })
   async snooze(@Param('slug') slug: string, @Body() body: SnoozeDto): Promise<SnoozeStateDto> {
-    const errors: FieldError[] = [];
-    const until = this.instant('until', body.until, errors);
-    if (until && until <= this.clock.now()) {
-      errors.push({ field: 'until', message: 'until must be in the future' });
+    const until = toInstant(body.until);
+    if (until <= this.clock.now()) {
+      throw new RequestValidationError([{ field: 'until', message: 'until must be in the future' }]);
     }
-    if (errors.length) throw new RequestValidationError(errors);
     const capsule = await this.capsules.get(slug);
     await this.alerts.configure(capsule.id, { snoozedUntil: until });
-    return { slug: capsule.slug, until: until!.toISOString() };
+    return { slug: capsule.slug, until: until.toISOString() };
   }
 
   @Get('snooze')
@@ -134,14 +131,7 @@ export class AlertsController {
   })
   async history(@Param('slug') slug: string, @Query() query: FlipsQueryDto): Promise<FlipHistoryDto> {
     const capsule = await this.capsules.get(slug);
-    const history = await this.flips.history(capsule.id, RECENT_WINDOWS[query.window ?? '30d']);
+    const history = await this.flips.history(capsule.id, query.window ?? '30d');
     return FlipHistoryDto.fromHistory(capsule.slug, history);
-  }
-
-  private instant(field: string, value: string | null | undefined, errors: FieldError[]): Date | null | undefined {
-    if (value === undefined || value === null) return value;
-    const parsed = parseInstant(value);
-    if (!parsed) errors.push({ field, message: `${field} must be ${INSTANT_FORMS}` });
-    return parsed;
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Clock } from '@app/common';
+import { Clock, type RecentWindow, recentRange } from '@app/common';
 import { AlertsRepository, type FlipRow } from './alerts.repository';
 
 export interface FlipEntry extends FlipRow {
@@ -25,9 +25,8 @@ export class FlipsService {
     private readonly clock: Clock,
   ) {}
 
-  async history(capsuleId: number, windowSeconds: number): Promise<FlipHistory> {
-    const to = this.clock.now();
-    const from = new Date(to.getTime() - windowSeconds * 1000);
+  async history(capsuleId: number, window: RecentWindow): Promise<FlipHistory> {
+    const { from, to } = recentRange(window, this.clock.now());
     const [flips, downtimeSeconds] = await Promise.all([
       this.alerts.flipsBetween(capsuleId, from, to, MAX_FLIPS),
       this.alerts.downtimeSeconds(capsuleId, from, to),

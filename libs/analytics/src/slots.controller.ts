@@ -10,11 +10,12 @@ import {
   decodeCursor,
   encodeCursor,
   pageSize,
+  readCursorInstant,
   recentRange,
   RequestValidationError,
   sendPage,
 } from '@app/common';
-import { type LedgerPosition, SlotsService } from '@app/schedules';
+import { type LedgerPosition, ledgerPosition, SlotsService } from '@app/schedules';
 import { SLOT_PAGE, SlotEntryDto, SlotsQueryDto, UptimeDto, UptimeQueryDto } from './dto/slots.dto';
 
 const SLUG_PARAM = { name: 'slug', example: 'dawn-dispatch' };
@@ -64,10 +65,8 @@ export class SlotsController {
     const limit = pageSize(query.limit, SLOT_PAGE.default, SLOT_PAGE.max);
     const { entries, more } = await this.slots.page(capsule.id, { from, to }, limit, after);
     const last = entries.at(-1);
-    const next =
-      more && last
-        ? encodeCursor([last.at.toISOString(), last.outcome === 'extra' && last.run ? Number(last.run.id) : 0])
-        : undefined;
+    const position = last && ledgerPosition(last);
+    const next = more && position ? encodeCursor([position.at.toISOString(), position.seq]) : undefined;
     return sendPage({ items: entries, next }, request, reply, (e) => SlotEntryDto.fromEntry(e));
   }
 
@@ -96,9 +95,7 @@ export class SlotsController {
 function readLedgerPosition(values: unknown[]): LedgerPosition | undefined {
   if (values.length !== 2) return undefined;
   const [at, seq] = values;
-  if (typeof at !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(at)) return undefined;
-  const instant = new Date(at);
-  if (Number.isNaN(instant.getTime()) || instant.toISOString() !== at) return undefined;
-  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return undefined;
+  const instant = readCursorInstant(at);
+  if (!instant || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return undefined;
   return { at: instant, seq };
 }

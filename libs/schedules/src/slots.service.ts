@@ -47,8 +47,8 @@ export class SlotsService {
     for (let span = DAY_MS; ; span *= 4) {
       const start = Math.max(from, end - span);
       const entries = (await this.compute(capsuleId, periods, new Date(start), new Date(end), now))
-        .filter((e) => !after || compare(position(e), after) < 0)
-        .sort((a, b) => compare(position(b), position(a)));
+        .filter((e) => !after || compare(ledgerPosition(e), after) < 0)
+        .sort((a, b) => compare(ledgerPosition(b), ledgerPosition(a)));
       if (entries.length > limit || start <= from) {
         return { entries: entries.slice(0, limit), more: entries.length > limit };
       }
@@ -88,7 +88,8 @@ export class SlotsService {
   }
 }
 
-function position(entry: LedgerEntry): LedgerPosition {
+/** Where an entry stands in the newest-first order of a ledger (what a page's cursor holds). */
+export function ledgerPosition(entry: LedgerEntry): LedgerPosition {
   return { at: entry.at, seq: entry.outcome === 'extra' && entry.run ? Number(entry.run.id) : 0 };
 }
 

@@ -6,13 +6,12 @@ import {
   IsNumber,
   IsObject,
   IsOptional,
-  IsString,
   Max,
   Min,
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { OptionalNotNull } from '@app/common';
+import { IsInstant, OptionalNotNull } from '@app/common';
 import { ALERT_STATUSES, type AlertStatus, effectiveRules } from '../alert-rules';
 import type { AlertStateRow } from '../alerts.repository';
 
@@ -159,7 +158,7 @@ export class PatchAlertSettingsDto {
     description: 'Mute notifications until this instant (flips are still recorded); null unmutes',
   })
   @IsOptional()
-  @IsString()
+  @IsInstant()
   snoozed_until?: string | null;
 }
 
@@ -175,7 +174,7 @@ export class SnoozeStateDto {
 /** Body of PUT /api/capsules/:slug/snooze. */
 export class SnoozeDto {
   @ApiProperty({ example: '2026-12-02T12:00:00Z', format: 'date-time', description: 'Mute notifications until then' })
-  @IsString()
+  @IsInstant()
   until!: string;
 }
 

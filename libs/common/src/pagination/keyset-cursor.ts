@@ -54,11 +54,16 @@ const CURSOR_INSTANT = /^(?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 export function readTimeIdPosition(values: unknown[]): TimeIdPosition | undefined {
   if (values.length !== 2) return undefined;
   const [at, id] = values;
-  if (typeof at !== 'string' || !CURSOR_INSTANT.test(at)) return undefined;
+  if (readCursorInstant(at) === undefined) return undefined;
   if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) return undefined;
-  const instant = new Date(at);
-  if (Number.isNaN(instant.getTime()) || instant.toISOString() !== at) return undefined;
-  return { at, id };
+  return { at: at as string, id };
+}
+
+/** A cursor's instant (as the columns hold it), range-checked; undefined when it is anything else. */
+export function readCursorInstant(value: unknown): Date | undefined {
+  if (typeof value !== 'string' || !CURSOR_INSTANT.test(value)) return undefined;
+  const instant = new Date(value);
+  return Number.isNaN(instant.getTime()) || instant.toISOString() !== value ? undefined : instant;
 }
 
 /** A position that is a positive 32-bit integer (an `integer` column, e.g. a revision). */
