@@ -140,6 +140,49 @@ describe('alert detector', () => {
     expect(state).toEqual({ status: 'up', alert_after: new Date('2026-12-03T06:05:00.000Z') });
   });
 
+  it('a recovery sets no deadline for a run already alerted on as stuck, with no detector pass after it', async () => {
+    const [{ service, database }] = replicas;
+    const [ds] = sources;
+    const [capsule] = await ds.query(`INSERT INTO capsules (slug, title, kind, mode, max_runtime_seconds)
+                                      VALUES ('hung', 'Hung', 'k', 'm', 600) RETURNING id`);
+    // Running since 06:55, flipped down as stuck at 06:55 + 600 s: the floor is that flip.
+    await ds.query(
+      `INSERT INTO capsule_runs (capsule_id, actor, status, started_at) VALUES ($1, 'cron', 'running', '2026-12-02T06:55:00Z')`,
+      [capsule.id],
+    );
+    await ds.query(
+      `INSERT INTO capsule_alerts (capsule_id, status, changed_at, deadline_floor)
+       VALUES ($1, 'down', '2026-12-02T07:05:00Z', '2026-12-02T07:05:00Z')`,
+      [capsule.id],
+    );
+    await database.transaction(async (tx) => {
+      const state = await service.lockForReport(tx, { slug: 'hung' });
+      const [run] = await tx.rows<{ id: string }>(
+        sql`INSERT INTO capsule_runs (capsule_id, actor, status, started_at, completed_at)
+            VALUES (${capsule.id}, 'cron', 'success', '2026-12-02T07:05:30Z', '2026-12-02T07:05:40Z') RETURNING id`,
+      );
+      const flip = await service.onRunReported(
+        tx,
+        {
+          id: run.id,
+          capsule_id: capsule.id,
+          status: 'success',
+          started_at: new Date('2026-12-02T07:05:30Z'),
+          completed_at: new Date('2026-12-02T07:05:40Z'),
+          duration_ms: 10_000,
+          exit_code: 0,
+          message: null,
+        },
+        state,
+      );
+      expect(flip).toMatchObject({ to: 'up', reason: 'recovered' });
+    });
+    const [state] = await ds.query(`SELECT status, alert_after FROM capsule_alerts WHERE capsule_id = $1`, [
+      capsule.id,
+    ]);
+    expect(state).toEqual({ status: 'up', alert_after: null });
+  });
+
   it('a capsule the detector fails on is looked at again later; the others flip', async () => {
     const [{ detector }] = replicas;
     const [ds] = sources;

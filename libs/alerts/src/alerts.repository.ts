@@ -155,6 +155,14 @@ export class AlertsRepository {
     );
   }
 
+  /** Start of the oldest run still running whose stuck deadline is not before `floor`. */
+  async oldestRunning(tx: Queries, capsuleId: number, floor: Date | null): Promise<Date | null> {
+    const row = await tx.first<{ started_at: Date | null }>(
+      sql`SELECT (${oldestRunning(floor)}) AS started_at FROM capsules c WHERE c.id = ${capsuleId}`,
+    );
+    return row?.started_at ?? null;
+  }
+
   /** The capsule and what its runs say now (read after the lock, so it includes the lock holder's run). */
   context(
     tx: Queries,
@@ -186,12 +194,7 @@ export class AlertsRepository {
           SELECT c.id AS capsule_id, c.slug, c.title, c.kind, c.tags, c.status AS capsule_status, c.schedule,
                  c.timezone, c.grace_seconds, c.max_runtime_seconds, c.updated_at, c.revision,
                  (SELECT max(r.started_at) FROM capsule_runs r WHERE r.capsule_id = c.id) AS last_run_at,
-                 -- the running-runs index: runs whose stuck deadline is not before the floor
-                 (SELECT min(r.started_at) FROM capsule_runs r
-                  WHERE r.capsule_id = c.id AND r.status = 'running'
-                    AND r.started_at >= COALESCE(${floor}::timestamptz
-                          - make_interval(secs => COALESCE(c.max_runtime_seconds, 0)), '-infinity'))
-                   AS oldest_running_started_at,
+                 (${oldestRunning(floor)}) AS oldest_running_started_at,
                  ARRAY(SELECT r.status FROM capsule_runs r
                        WHERE r.capsule_id = c.id AND r.status <> 'running'
                        ORDER BY r.started_at DESC, r.id DESC LIMIT ${recentRuns}) AS recent_statuses,
@@ -324,4 +327,12 @@ export class AlertsRepository {
           WHERE capsule_id = ${capsuleId}`,
     );
   }
+}
+
+/** The running-runs index: the oldest start among runs of `c` whose stuck deadline is not before the floor. */
+function oldestRunning(floor: Date | null) {
+  return sql`SELECT min(r.started_at) FROM capsule_runs r
+             WHERE r.capsule_id = c.id AND r.status = 'running'
+               AND r.started_at >= COALESCE(${floor}::timestamptz
+                     - make_interval(secs => COALESCE(c.max_runtime_seconds, 0)), '-infinity')`;
 }

@@ -117,10 +117,17 @@ export class AlertsService {
     }
     // A capsule's first report (started or finished) makes it up without a flip: nothing to tell.
     const status: AlertStatus = flip?.to ?? (state.status === 'new' ? 'up' : state.status);
-    if (flip) await this.writeFlip(tx, state, context, flip, rules, run);
+    const floor = latest(state.deadline_floor, flip?.at);
+    if (flip) {
+      await this.writeFlip(tx, state, context, flip, rules, run);
+      // The flip raised the floor: a run stuck before it (alerted on already) sets no deadline.
+      if (floor !== state.deadline_floor) {
+        context.oldest_running_started_at = await this.alerts.oldestRunning(tx, run.capsule_id, floor);
+      }
+    }
     await this.alerts.update(tx, run.capsule_id, {
       status,
-      alertAfter: alertAfter(status, rules, deadlineFacts(context, latest(state.deadline_floor, flip?.at))),
+      alertAfter: alertAfter(status, rules, deadlineFacts(context, floor)),
       revision: context.revision,
       changedAt: flip?.at,
       floor: flip?.at,
