@@ -1,8 +1,7 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, Clock } from '@app/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig, Clock, PollingWorker } from '@app/common';
 import { AlertsRepository } from './alerts.repository';
 import { AlertsService } from './alerts.service';
-import { describe, Poller } from './poller';
 
 /** Capsules looked at per detector pass (the rest in the next, right after). */
 const BATCH = 100;
@@ -18,58 +17,33 @@ const MIN_PAUSE_MS = 20;
  * interval later; the others go on.
  */
 @Injectable()
-export class AlertDetector implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger('AlertDetector');
-  private readonly poller: Poller;
-
+export class AlertDetector extends PollingWorker {
   constructor(
     private readonly service: AlertsService,
     private readonly alerts: AlertsRepository,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.poller = new Poller('alert detector', config.alertsPollIntervalMs, () => this.pass(), this.logger);
-  }
-
-  onApplicationBootstrap(): void {
-    this.poller.start();
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.poller.stop();
+    super('alert detector', config.alertsPollIntervalMs);
   }
 
   /** One pass; returns the ms until the next alert_after (the poller bounds it by the interval). */
   async pass(): Promise<number | null> {
     const now = this.clock.now();
     const due = await this.alerts.dueCapsules(now, BATCH);
-    for (const capsuleId of due) {
-      try {
-        await this.service.detect(capsuleId, now);
-      } catch (error) {
-        this.logger.error({
-          message: 'alert detector: a capsule failed; looking again later',
-          capsule_id: capsuleId,
-          err: describe(error),
-        });
-        await this.alerts.postpone(
-          capsuleId,
-          new Date(now.getTime() + Math.max(this.config.alertsPollIntervalMs, 1000)),
-        );
-      }
-    }
-    for (const capsuleId of await this.alerts.changedDefinitions(BATCH)) {
-      try {
-        await this.service.syncDefinition(capsuleId);
-      } catch (error) {
-        this.logger.error({
-          message: 'alert detector: a changed capsule failed; keeping its deadline until its next change or report',
-          capsule_id: capsuleId,
-          err: describe(error),
-        });
-        await this.alerts.markDefinitionSeen(capsuleId);
-      }
-    }
+    const retryAt = new Date(now.getTime() + Math.max(this.config.alertsPollIntervalMs, 1000));
+    await this.eachApart(
+      due,
+      'alert detector: a capsule failed; looking again later',
+      (id) => this.service.detect(id, now),
+      (id) => this.alerts.postpone(id, retryAt),
+    );
+    await this.eachApart(
+      await this.alerts.changedDefinitions(BATCH),
+      'alert detector: a changed capsule failed; keeping its deadline until its next change or report',
+      (id) => this.service.syncDefinition(id),
+      (id) => this.alerts.markDefinitionSeen(id),
+    );
     // A full batch: more may be due (a short pause, so rows other replicas hold cannot spin us).
     if (due.length === BATCH) return MIN_PAUSE_MS;
     const next = await this.alerts.nextAlertAfter(now);

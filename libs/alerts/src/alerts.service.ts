@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, Clock, isDatabaseUnavailable } from '@app/common';
+import { APP_CONFIG, type AppConfig, Clock, isDatabaseUnavailable, describeError } from '@app/common';
 import { Database, type Queries, type RunStatus, sql } from '@app/database';
 import { CronSchedule } from '@app/schedules';
 import {
@@ -17,7 +17,6 @@ import {
 } from './alert-rules';
 import { type AlertContextRow, AlertsRepository, type AlertStateRow, type LockedAlertRow } from './alerts.repository';
 import { buildPayload, type NotificationRun } from './notification-payload';
-import { describe } from './poller';
 
 /** The run a report wrote, as alerts need it (and its notification shows it). */
 export interface ReportedRun extends NotificationRun {
@@ -84,7 +83,7 @@ export class AlertsService {
         message: 'alerts: a run report was recorded without its alert evaluation',
         capsule_id: run.capsule_id,
         run_id: run.id,
-        err: describe(error),
+        err: describeError(error),
       });
       return null;
     }

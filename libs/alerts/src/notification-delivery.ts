@@ -1,9 +1,8 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '@app/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig, PollingWorker } from '@app/common';
 import { AlertsService } from './alerts.service';
 import { ChannelSender, type SendOutcome } from './channels/channel-sender';
 import { type ClaimedNotification, NotificationsRepository } from './notifications.repository';
-import { Poller } from './poller';
 
 /** Rows claimed per pass (sent concurrently). */
 const BATCH = 20;
@@ -17,26 +16,15 @@ const MAX_BACKOFF_MS = 60 * 60 * 1000;
  * mid-send leaves its claim to expire and the row to be sent again, with the same message id.
  */
 @Injectable()
-export class NotificationDelivery implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger('NotificationDelivery');
-  private readonly poller: Poller;
-
+export class NotificationDelivery extends PollingWorker {
   constructor(
     private readonly outbox: NotificationsRepository,
     private readonly sender: ChannelSender,
     alerts: AlertsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.poller = new Poller('notification delivery', config.alertsPollIntervalMs, () => this.pass(), this.logger);
+    super('notification delivery', config.alertsPollIntervalMs);
     alerts.onEnqueued(() => this.poller.nudge());
-  }
-
-  onApplicationBootstrap(): void {
-    this.poller.start();
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.poller.stop();
   }
 
   /** One pass: what is due now; returns the ms until the next row is due. */

@@ -22,3 +22,4 @@ export * from './logging/logger';
 export type {} from './http/fastify-request';
 export * from './time/instant';
 export * from './dto/recent-window';
+export * from './lifecycle/poller';

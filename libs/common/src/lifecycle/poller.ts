@@ -1,5 +1,5 @@
-import type { Logger } from '@nestjs/common';
-import { isDatabaseUnavailable } from '@app/common';
+import { Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { isDatabaseUnavailable } from '../errors/database-unavailable';
 
 /**
  * A background loop: runs `pass`, then sleeps until the instant it asks for (bounded by the
@@ -53,7 +53,7 @@ export class Poller {
       try {
         next = await this.pass();
       } catch (error) {
-        const entry = { message: `${this.name} pass failed; retrying`, err: describe(error) };
+        const entry = { message: `${this.name} pass failed; retrying`, err: describeError(error) };
         if (isDatabaseUnavailable(error)) this.logger.warn(entry);
         else this.logger.error(entry);
       }
@@ -68,8 +68,53 @@ export class Poller {
 }
 
 /** An error for a log line: its class, code and message, without a stack. */
-export function describe(error: unknown): { type: string; code?: string; message: string } {
+export function describeError(error: unknown): { type: string; code?: string; message: string } {
   if (!(error instanceof Error)) return { type: typeof error, message: String(error) };
   const code = (error as { code?: unknown }).code;
   return { type: error.name, ...(typeof code === 'string' ? { code } : {}), message: error.message };
+}
+
+/**
+ * A background worker in every replica: a Poller started with the application and stopped (its
+ * pass in flight awaited) when the module is destroyed. Subclasses write `pass`.
+ */
+export abstract class PollingWorker implements OnApplicationBootstrap, OnModuleDestroy {
+  protected readonly logger: Logger;
+  protected readonly poller: Poller;
+
+  protected constructor(name: string, intervalMs: number) {
+    this.logger = new Logger(this.constructor.name);
+    this.poller = new Poller(name, intervalMs, () => this.pass(), this.logger);
+  }
+
+  /** One pass; returns the ms until the next one is worth doing (null: the interval). */
+  abstract pass(): Promise<number | null>;
+
+  onApplicationBootstrap(): void {
+    this.poller.start();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.poller.stop();
+  }
+
+  /**
+   * `work` for each id in turn; one that throws is logged with `message` and handed to
+   * `setAside` (e.g. looked at again later), and the others go on.
+   */
+  protected async eachApart(
+    ids: readonly number[],
+    message: string,
+    work: (id: number) => Promise<unknown>,
+    setAside: (id: number) => Promise<unknown>,
+  ): Promise<void> {
+    for (const id of ids) {
+      try {
+        await work(id);
+      } catch (error) {
+        this.logger.error({ message, capsule_id: id, err: describeError(error) });
+        await setAside(id);
+      }
+    }
+  }
 }
