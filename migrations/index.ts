@@ -9,6 +9,7 @@ import { CreateReadinessProbe1764000000007 } from './1764000000007-CreateReadine
 import { ScheduledCapsulesLocalDay1764000000008 } from './1764000000008-ScheduledCapsulesLocalDay';
 import { CreateAlerts1764000000009 } from './1764000000009-CreateAlerts';
 import { CreateRevisionRollups1764000000010 } from './1764000000010-CreateRevisionRollups';
+import { CreateSlotOutcomes1764000000011 } from './1764000000011-CreateSlotOutcomes';
 
 /**
  * Every migration, in the order it applies. Listed by hand (no globs): the
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   ScheduledCapsulesLocalDay1764000000008,
   CreateAlerts1764000000009,
   CreateRevisionRollups1764000000010,
+  CreateSlotOutcomes1764000000011,
 ];

@@ -139,6 +139,55 @@ CREATE INDEX capsule_runs_newest_idx ON public.capsule_runs USING btree (started
 CREATE UNIQUE INDEX capsule_runs_run_key_key ON public.capsule_runs USING btree (run_key) WHERE (run_key IS NOT NULL);
 CREATE INDEX capsule_runs_running_idx ON public.capsule_runs USING btree (capsule_id, started_at) WHERE (status = 'running'::text);
 
+CREATE TABLE capsule_slot_marks (
+  capsule_id integer NOT NULL,
+  closed_until timestamp with time zone,
+  close_after timestamp with time zone,
+  seen_run_at timestamp with time zone,
+  settled_until timestamp with time zone,
+  stale_from timestamp with time zone,
+  postponed_until timestamp with time zone
+);
+ALTER TABLE capsule_slot_marks ADD CONSTRAINT capsule_slot_marks_capsule_id_fkey FOREIGN KEY (capsule_id) REFERENCES capsules(id) ON DELETE CASCADE;
+ALTER TABLE capsule_slot_marks ADD CONSTRAINT capsule_slot_marks_pkey PRIMARY KEY (capsule_id);
+CREATE INDEX capsule_slot_marks_close_after ON public.capsule_slot_marks USING btree (close_after) WHERE (close_after IS NOT NULL);
+
+CREATE TABLE capsule_slot_revision_rollups (
+  capsule_id integer NOT NULL,
+  revision integer NOT NULL,
+  on_time integer DEFAULT 0 NOT NULL,
+  late integer DEFAULT 0 NOT NULL,
+  missed integer DEFAULT 0 NOT NULL,
+  paused integer DEFAULT 0 NOT NULL
+);
+ALTER TABLE capsule_slot_revision_rollups ADD CONSTRAINT capsule_slot_revision_rollups_capsule_id_fkey FOREIGN KEY (capsule_id) REFERENCES capsules(id) ON DELETE CASCADE;
+ALTER TABLE capsule_slot_revision_rollups ADD CONSTRAINT capsule_slot_revision_rollups_pkey PRIMARY KEY (capsule_id, revision);
+
+CREATE TABLE capsule_slot_rollups (
+  capsule_id integer NOT NULL,
+  grain text NOT NULL,
+  bucket_start timestamp with time zone NOT NULL,
+  on_time integer DEFAULT 0 NOT NULL,
+  late integer DEFAULT 0 NOT NULL,
+  missed integer DEFAULT 0 NOT NULL,
+  paused integer DEFAULT 0 NOT NULL
+);
+ALTER TABLE capsule_slot_rollups ADD CONSTRAINT capsule_slot_rollups_capsule_id_fkey FOREIGN KEY (capsule_id) REFERENCES capsules(id) ON DELETE CASCADE;
+ALTER TABLE capsule_slot_rollups ADD CONSTRAINT capsule_slot_rollups_grain_valid CHECK ((grain = ANY (ARRAY['hour'::text, 'day'::text, 'all'::text])));
+ALTER TABLE capsule_slot_rollups ADD CONSTRAINT capsule_slot_rollups_pkey PRIMARY KEY (capsule_id, grain, bucket_start);
+
+CREATE TABLE capsule_slots (
+  capsule_id integer NOT NULL,
+  at timestamp with time zone NOT NULL,
+  revision integer NOT NULL,
+  outcome text NOT NULL,
+  run_id bigint,
+  lateness_seconds integer
+);
+ALTER TABLE capsule_slots ADD CONSTRAINT capsule_slots_capsule_id_fkey FOREIGN KEY (capsule_id) REFERENCES capsules(id) ON DELETE CASCADE;
+ALTER TABLE capsule_slots ADD CONSTRAINT capsule_slots_outcome_valid CHECK ((outcome = ANY (ARRAY['on_time'::text, 'late'::text, 'missed'::text, 'paused'::text])));
+ALTER TABLE capsule_slots ADD CONSTRAINT capsule_slots_pkey PRIMARY KEY (capsule_id, at);
+
 CREATE TABLE capsule_versions (
   capsule_id integer NOT NULL,
   revision integer NOT NULL,
@@ -514,6 +563,54 @@ AS $function$
       END
       $function$;
 
+CREATE OR REPLACE FUNCTION public.capsule_runs_mark_stale_slots()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+      BEGIN
+        PERFORM pg_advisory_xact_lock_shared(1011, capsule_id)
+        FROM (SELECT DISTINCT capsule_id FROM new_rows ORDER BY capsule_id) n;
+        UPDATE capsule_slot_marks m SET stale_from = LEAST(m.stale_from, n.first_start)
+        FROM (SELECT capsule_id, min(started_at) AS first_start FROM new_rows GROUP BY capsule_id) n
+        WHERE m.capsule_id = n.capsule_id
+          AND (n.first_start < m.closed_until OR n.first_start <= m.seen_run_at)
+          AND (m.stale_from IS NULL OR n.first_start < m.stale_from);
+        RETURN NULL;
+      END
+      $function$;
+
+CREATE OR REPLACE FUNCTION public.capsule_slot_count(s capsule_slots, delta integer)
+ RETURNS void
+ LANGUAGE sql
+AS $function$
+        INSERT INTO capsule_slot_rollups AS t (capsule_id, grain, bucket_start, on_time, late, missed, paused)
+        SELECT s.capsule_id, g.grain, rollup_bucket(g.grain, s.at),
+               delta * (s.outcome = 'on_time')::int, delta * (s.outcome = 'late')::int,
+               delta * (s.outcome = 'missed')::int, delta * (s.outcome = 'paused')::int
+        FROM (VALUES ('hour'), ('day'), ('all')) AS g(grain)
+        ON CONFLICT (capsule_id, grain, bucket_start) DO UPDATE SET
+          on_time = t.on_time + EXCLUDED.on_time, late = t.late + EXCLUDED.late,
+          missed = t.missed + EXCLUDED.missed, paused = t.paused + EXCLUDED.paused;
+        INSERT INTO capsule_slot_revision_rollups AS t (capsule_id, revision, on_time, late, missed, paused)
+        VALUES (s.capsule_id, s.revision,
+                delta * (s.outcome = 'on_time')::int, delta * (s.outcome = 'late')::int,
+                delta * (s.outcome = 'missed')::int, delta * (s.outcome = 'paused')::int)
+        ON CONFLICT (capsule_id, revision) DO UPDATE SET
+          on_time = t.on_time + EXCLUDED.on_time, late = t.late + EXCLUDED.late,
+          missed = t.missed + EXCLUDED.missed, paused = t.paused + EXCLUDED.paused;
+      $function$;
+
+CREATE OR REPLACE FUNCTION public.capsule_slots_maintain_rollups()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+      BEGIN
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN PERFORM capsule_slot_count(OLD, -1); END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN PERFORM capsule_slot_count(NEW, 1); END IF;
+        RETURN NULL;
+      END
+      $function$;
+
 CREATE OR REPLACE FUNCTION public.capsule_versions_immutable()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -653,6 +750,8 @@ CREATE TRIGGER capsule_runs_revision_rollups_update AFTER UPDATE ON public.capsu
 CREATE TRIGGER capsule_runs_rollups_delete AFTER DELETE ON public.capsule_runs REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_rollups();
 CREATE TRIGGER capsule_runs_rollups_insert AFTER INSERT ON public.capsule_runs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_rollups();
 CREATE TRIGGER capsule_runs_rollups_update AFTER UPDATE ON public.capsule_runs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_rollups();
+CREATE TRIGGER capsule_runs_stale_slots AFTER INSERT ON public.capsule_runs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_mark_stale_slots();
+CREATE TRIGGER capsule_slots_rollups AFTER INSERT OR DELETE OR UPDATE ON public.capsule_slots FOR EACH ROW EXECUTE FUNCTION capsule_slots_maintain_rollups();
 CREATE TRIGGER capsule_versions_immutable BEFORE UPDATE ON public.capsule_versions FOR EACH ROW EXECUTE FUNCTION capsule_versions_immutable();
 CREATE TRIGGER capsules_next_revision BEFORE UPDATE ON public.capsules FOR EACH ROW EXECUTE FUNCTION capsules_next_revision();
 CREATE TRIGGER capsules_record_version AFTER INSERT OR UPDATE ON public.capsules FOR EACH ROW EXECUTE FUNCTION capsules_record_version();

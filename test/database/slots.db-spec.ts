@@ -1,8 +1,10 @@
 import { DataSource } from 'typeorm';
-import { FixedClock } from '@app/common';
+import { FixedClock, loadConfig } from '@app/common';
 import { buildDataSourceOptions, Database } from '@app/database';
 import { ledger, type LedgerEntry, slotsAround, type SlotRun } from '@app/schedules';
 import { SchedulesRepository } from '../../libs/schedules/src/schedules.repository';
+import { SlotCloser } from '../../libs/schedules/src/slot-closer';
+import { SlotOutcomesRepository } from '../../libs/schedules/src/slot-outcomes.repository';
 import { ledgerPosition, SlotsService } from '../../libs/schedules/src/slots.service';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -18,6 +20,7 @@ describe('slot ledger over a real history', () => {
   let ds: DataSource;
   let slots: SlotsService;
   let repository: SchedulesRepository;
+  let closer: SlotCloser;
   const capsules: Record<string, number> = {};
 
   /** A deterministic pseudo-random sequence (the same history at every run). */
@@ -66,6 +69,9 @@ describe('slot ledger over a real history', () => {
     ds = await new DataSource(buildDataSourceOptions({ url: db.url, poolSize: 2 })).initialize();
     repository = new SchedulesRepository(new Database(ds));
     slots = new SlotsService(repository, clock);
+    const database = new Database(ds);
+    const config = { ...loadConfig({ NODE_ENV: 'test' }), slotsPollIntervalMs: 0 };
+    closer = new SlotCloser(database, new SlotOutcomesRepository(database), repository, clock, config);
     // Daily at 06:00 Paris; moved to 18:00 on 1 December; archived 10-12 December.
     capsules.daily = await capsule('daily', '0 6 * * *', 'Europe/Paris', 300);
     await change(capsules.daily, '2026-12-01T09:30:00Z', `schedule = '0 18 * * *'`);
@@ -148,5 +154,117 @@ describe('slot ledger over a real history', () => {
     expect(first.at.toISOString()).toBe('2026-10-20T04:00:00.000Z'); // 06:00 in Paris (CEST) the day it was made
     const paused = all.filter((e) => e.outcome === 'paused').map((e) => e.at.toISOString());
     expect(paused).toEqual(['2026-12-10T17:00:00.000Z', '2026-12-11T17:00:00.000Z']);
+  });
+
+  describe('kept by the slot closer', () => {
+    /** Closer passes until nothing is due (a long history takes several chunks). */
+    async function closeAll(): Promise<void> {
+      for (let i = 0; i < 50; i++) {
+        if ((await closer.pass()) !== 20) return;
+      }
+      throw new Error('the closer never finished');
+    }
+
+    /** The stored slots and the slot rollups equal the brute-force ledger's settled slots. */
+    async function expectStoredLikeBruteForce(id: number): Promise<void> {
+      const settled = (await everything(id)).filter((e) => !['extra', 'pending'].includes(e.outcome));
+      const stored = await ds.query(`SELECT at, outcome, run_id FROM capsule_slots WHERE capsule_id = $1 ORDER BY at`, [
+        id,
+      ]);
+      const key = (at: Date, outcome: string, run: string | null) => `${at.toISOString()} ${outcome} ${run ?? '-'}`;
+      expect(
+        stored.map((r: { at: Date; outcome: string; run_id: string | null }) => key(r.at, r.outcome, r.run_id)),
+      ).toEqual(settled.map((e) => key(e.at, e.outcome, e.run?.id ?? null)));
+      const totals = count(settled);
+      const [all] = await ds.query(
+        `SELECT on_time, late, missed, paused FROM capsule_slot_rollups
+         WHERE capsule_id = $1 AND grain = 'all'`,
+        [id],
+      );
+      const withZeros = { on_time: 0, late: 0, missed: 0, paused: 0, ...totals };
+      expect(all).toEqual(withZeros);
+      const [byRevision] = await ds.query(
+        `SELECT sum(on_time)::int AS on_time, sum(late)::int AS late, sum(missed)::int AS missed,
+                sum(paused)::int AS paused
+         FROM capsule_slot_revision_rollups WHERE capsule_id = $1`,
+        [id],
+      );
+      expect(byRevision).toEqual(withZeros);
+      // Day rows: each day's counts, by the slot's UTC day.
+      const days = await ds.query(
+        `SELECT bucket_start, on_time + late + missed + paused AS n FROM capsule_slot_rollups
+         WHERE capsule_id = $1 AND grain = 'day' AND on_time + late + missed + paused > 0 ORDER BY bucket_start`,
+        [id],
+      );
+      const perDay = new Map<string, number>();
+      for (const e of settled) {
+        const day = e.at.toISOString().slice(0, 10);
+        perDay.set(day, (perDay.get(day) ?? 0) + 1);
+      }
+      expect(
+        days.map((d: { bucket_start: Date; n: number }) => [d.bucket_start.toISOString().slice(0, 10), d.n]),
+      ).toEqual([...perDay.entries()]);
+    }
+
+    it('stores every settled slot as the brute-force ledger has it, in chunks, with its rollups', async () => {
+      await closeAll();
+      for (const name of ['daily', 'hourly', 'late']) await expectStoredLikeBruteForce(capsules[name]);
+    });
+
+    it('a backfilled run settles a closed slot again; a duplicate in a settled window wakes nothing', async () => {
+      const id = capsules.hourly;
+      const missed = (await everything(id)).filter((e) => e.outcome === 'missed').at(-1)!;
+      await ds.query(
+        `INSERT INTO capsule_runs (capsule_id, actor, status, started_at) VALUES ($1, 'backfill', 'running', $2)`,
+        [id, new Date(missed.at.getTime() + 30 * 60_000)],
+      );
+      const [mark] = await ds.query(`SELECT stale_from FROM capsule_slot_marks WHERE capsule_id = $1`, [id]);
+      expect(mark.stale_from).toEqual(new Date(missed.at.getTime() + 30 * 60_000));
+      await closeAll();
+      const [slot] = await ds.query(`SELECT outcome FROM capsule_slots WHERE capsule_id = $1 AND at = $2`, [
+        id,
+        missed.at,
+      ]);
+      expect(slot.outcome).toBe('late');
+      await expectStoredLikeBruteForce(id);
+    });
+
+    it('waits for a run in flight before it settles the open slot, then stores it', async () => {
+      const id = capsules.daily;
+      // The 18:00 Paris slot of the 19th (17:00 UTC) is open until the next; a run of it is in flight.
+      const slotAt = new Date('2026-12-19T17:00:00Z');
+      await ds.query(`DELETE FROM capsule_runs WHERE capsule_id = $1 AND started_at >= $2`, [id, slotAt]);
+      await closeAll();
+      const writer = ds.createQueryRunner();
+      await writer.connect();
+      await writer.startTransaction();
+      await writer.query(
+        `INSERT INTO capsule_runs (capsule_id, actor, status, started_at) VALUES ($1, 'cron', 'running', '2026-12-19T17:01:00Z')`,
+        [id],
+      );
+      let closed = false;
+      const closing = closer.close(id, now).then((result) => {
+        closed = true;
+        return result;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(closed).toBe(false); // waiting for the writer
+      await writer.commitTransaction();
+      await writer.release();
+      expect(await closing).toBe('done');
+      const [slot] = await ds.query(`SELECT outcome FROM capsule_slots WHERE capsule_id = $1 AND at = $2`, [
+        id,
+        slotAt,
+      ]);
+      expect(slot.outcome).toBe('on_time');
+      await expectStoredLikeBruteForce(id);
+      // Another run of the same window is a duplicate: the capsule is not due for it.
+      await ds.query(
+        `INSERT INTO capsule_runs (capsule_id, actor, status, started_at) VALUES ($1, 'cron', 'running', '2026-12-20T09:00:00Z')`,
+        [id],
+      );
+      const outcomes = new SlotOutcomesRepository(new Database(ds));
+      expect(await outcomes.due(now, 100)).not.toContain(id);
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { FixedClock } from '@app/common';
 import { createTestApp, type TestApp } from '../support/test-app';
+import { until } from '../support/until';
 
 /**
  * The schedule ledger through HTTP: a daily capsule registered on 1 November (its history set
@@ -11,7 +12,8 @@ describe('slots and uptime', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await createTestApp({ clock });
+    // The slot closer runs (and settles the history as the runs arrive), as in production.
+    t = await createTestApp({ clock, config: { slotsPollIntervalMs: 20 } });
     await t.dataSource.query(
       `INSERT INTO capsules (slug, title, kind, mode, schedule, timezone, grace_seconds, created_at, updated_at)
        VALUES ('ledger-daily', 'Ledger', 'dispatch', 'automated', '0 6 * * *', 'Europe/Paris', 300,
@@ -99,6 +101,35 @@ describe('slots and uptime', () => {
       extra: 1,
       on_time_ratio: 0.1034,
     });
+  });
+
+  it('performance entries carry the uptime of the settled slots; a reported run settles its slot', async () => {
+    const uptimeOf = async (window: string) => {
+      const res = await t.http().get(`/api/capsules/performance?window=${window}`).expect(200);
+      return res.body.find((e: { capsule_slug: string }) => e.capsule_slug === 'ledger-daily').uptime;
+    };
+    // 1 November to 9 December: 39 slots settled (4 with a run), today's pending and not counted.
+    const all = { expected: 39, on_time: 3, late: 1, missed: 35, paused: 0, on_time_ratio: 0.0769 };
+    await until(async () => (await uptimeOf('all')).expected === 39, 'the closer settling the history');
+    expect(await uptimeOf('all')).toEqual(all);
+    // Whole UTC days, like every performance window: 4 to 10 December.
+    expect(await uptimeOf('7d')).toEqual({
+      expected: 6,
+      on_time: 2,
+      late: 0,
+      missed: 4,
+      paused: 0,
+      on_time_ratio: 0.3333,
+    });
+    const byKind = await t.http().get('/api/capsules/performance?group_by=kind&kind=dispatch').expect(200);
+    expect(byKind.body[0].uptime).toEqual(all);
+    await t
+      .http()
+      .post('/api/capsules/run')
+      .send({ capsule_slug: 'ledger-daily', actor: 'cron', status: 'running', started_at: '2026-12-10T05:01:00Z' })
+      .expect(200);
+    await until(async () => (await uptimeOf('all')).expected === 40, 'today’s slot settled');
+    expect(await uptimeOf('all')).toEqual({ ...all, expected: 40, on_time: 4, on_time_ratio: 0.1 });
   });
 
   it('bad ranges and cursors are 4xx; an unknown capsule a 404', async () => {

@@ -30,14 +30,16 @@ export interface AppOnUrlOptions {
  */
 export async function createAppOnUrl(databaseUrl: string, options: AppOnUrlOptions = {}): Promise<AppOnUrl> {
   // No rate limits unless a test asks for them (the suites send many requests from one address);
-  // no alert detector or delivery either (their sessions would blur the tests that count the
-  // service's sessions), unless a test asks for them with alertsPollIntervalMs.
+  // no alert detector, delivery or slot closer either (their sessions would blur the tests that
+  // count the service's sessions), unless a test asks for them with alertsPollIntervalMs or
+  // slotsPollIntervalMs.
   const config: AppConfig = {
     ...loadConfig({ NODE_ENV: 'test' }),
     dbPoolSize: 4,
     rateLimitPerIp: 0,
     rateLimitPerKey: 0,
     alertsPollIntervalMs: 0,
+    slotsPollIntervalMs: 0,
     ...options.config,
   };
   const logger =

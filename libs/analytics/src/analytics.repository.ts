@@ -34,7 +34,15 @@ export type RollupTotals = Record<RollupCounter, number> & {
 
 const COUNTERS = Object.values(ROLLUP_COUNTERS);
 
-export interface CapsulePerformanceRow extends RollupTotals {
+/** How the capsule's settled slots ended (the slot rollups kept by the slot closer). */
+export interface SlotTotals {
+  slots_on_time: number;
+  slots_late: number;
+  slots_missed: number;
+  slots_paused: number;
+}
+
+export interface CapsulePerformanceRow extends RollupTotals, SlotTotals {
   capsule_slug: string;
   capsule_title: string;
   kind: string;
@@ -74,6 +82,20 @@ const ALL_TIME_ROW = sql`LEFT JOIN LATERAL (
   LIMIT 1
 ) a ON true`;
 
+const SLOT_COLUMNS = sql.raw(
+  'COALESCE(u.on_time, 0)::int AS slots_on_time, COALESCE(u.late, 0)::int AS slots_late, ' +
+    'COALESCE(u.missed, 0)::int AS slots_missed, COALESCE(u.paused, 0)::int AS slots_paused',
+);
+
+/** Joins each capsule `c` to the sums of its slot rollups of `grain` from `since` on, as `u`. */
+function slotRollups(grain: RollupGrain, since: Date | null): Sql {
+  return sql`CROSS JOIN LATERAL (
+    SELECT sum(s.on_time) AS on_time, sum(s.late) AS late, sum(s.missed) AS missed, sum(s.paused) AS paused
+    FROM capsule_slot_rollups s
+    WHERE s.capsule_id = c.id AND s.grain = ${grain} AND s.bucket_start >= ${since ?? '-infinity'}
+  ) u`;
+}
+
 /**
  * Reads the rollups kept by the capsule_runs triggers (never the runs
  * themselves, except the few rows of "today" per capsule); owns no writes.
@@ -88,13 +110,14 @@ export class AnalyticsRepository {
     // LATERAL: one index range scan of the rollups per capsule, whatever the table's size.
     return this.rows(
       sql`SELECT c.slug AS capsule_slug, c.title AS capsule_title, c.kind, w.*,
-                 a.last_run_at, a.last_success_at, a.last_failure_at
+                 a.last_run_at, a.last_success_at, a.last_failure_at, ${SLOT_COLUMNS}
           FROM capsules c
           CROSS JOIN LATERAL (
             SELECT ${TOTALS} FROM capsule_run_rollups r
             WHERE r.capsule_id = c.id AND r.grain = ${grain} AND r.bucket_start >= ${since ?? '-infinity'}
           ) w
           ${ALL_TIME_ROW}
+          ${slotRollups(grain, since)}
           ${ofKind(kind)}
           ORDER BY c.slug`,
     );
@@ -112,9 +135,10 @@ export class AnalyticsRepository {
                  COALESCE(v.runtime_count, 0) AS runtime_count,
                  COALESCE(v.runtime_sum_ms, 0)::float8 AS runtime_sum_ms,
                  array_to_string(v.runtime_histogram, ',') AS runtime_histogram,
-                 a.last_run_at, a.last_success_at, a.last_failure_at
+                 a.last_run_at, a.last_success_at, a.last_failure_at, ${SLOT_COLUMNS}
           FROM capsules c
           LEFT JOIN capsule_revision_rollups v ON v.capsule_id = c.id AND v.revision = c.revision
+          LEFT JOIN capsule_slot_revision_rollups u ON u.capsule_id = c.id AND u.revision = c.revision
           ${ALL_TIME_ROW}
           ${ofKind(kind)}
           ORDER BY c.slug`,
@@ -130,9 +154,10 @@ export class AnalyticsRepository {
                  COALESCE(a.runtime_count, 0) AS runtime_count,
                  COALESCE(a.runtime_sum_ms, 0)::float8 AS runtime_sum_ms,
                  array_to_string(a.runtime_histogram, ',') AS runtime_histogram,
-                 a.last_run_at, a.last_success_at, a.last_failure_at
+                 a.last_run_at, a.last_success_at, a.last_failure_at, ${SLOT_COLUMNS}
           FROM capsules c
           ${ALL_TIME_ROW}
+          LEFT JOIN capsule_slot_rollups u ON u.capsule_id = c.id AND u.grain = 'all' AND u.bucket_start = '-infinity'
           ${ofKind(kind)}
           ORDER BY c.slug`,
     );

@@ -8,15 +8,17 @@ import {
   type CapsulePerformanceRow,
   type RollupGrain,
   type RollupTotals,
+  type SlotTotals,
 } from './analytics.repository';
 import type { AnalyticsWindow, ScheduledQueryDto, StatsBucket, StatsQueryDto } from './dto/analytics-query.dto';
-import type {
-  KindPerformanceDto,
-  PerformanceEntryDto,
-  RevisionStatsDto,
-  RunMetricsDto,
-  StatsBucketDto,
+import {
+  type KindPerformanceDto,
+  type PerformanceEntryDto,
+  type RevisionStatsDto,
+  type RunMetricsDto,
+  type StatsBucketDto,
 } from './dto/performance-entry.dto';
+import { SlotCountsDto } from './dto/slots.dto';
 import { ScheduledEntryDto } from './dto/scheduled-entry.dto';
 import { mergeHistograms, percentile } from './runtime-histogram';
 
@@ -76,6 +78,7 @@ export class AnalyticsService {
       last_run_at: iso(row.last_run_at),
       last_success_at: iso(row.last_success_at),
       last_failure_at: iso(row.last_failure_at),
+      uptime: slotCounts(row),
     }));
   }
 
@@ -88,7 +91,8 @@ export class AnalyticsService {
     return [...groups.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([groupKind, rows]) => {
-        const sum = (key: keyof RollupTotals) => rows.reduce((total, r) => total + (r[key] as number), 0);
+        const sum = (key: keyof RollupTotals | keyof SlotTotals) =>
+          rows.reduce((total, r) => total + (r[key] as number), 0);
         const totals: RollupTotals = {
           total_runs: sum('total_runs'),
           ...counters((counter) => sum(counter)),
@@ -103,6 +107,12 @@ export class AnalyticsService {
           last_run_at: iso(rows.map((r) => r.last_run_at).reduce(latest, null)),
           last_success_at: iso(rows.map((r) => r.last_success_at).reduce(latest, null)),
           last_failure_at: iso(rows.map((r) => r.last_failure_at).reduce(latest, null)),
+          uptime: SlotCountsDto.of({
+            on_time: sum('slots_on_time'),
+            late: sum('slots_late'),
+            missed: sum('slots_missed'),
+            paused: sum('slots_paused'),
+          }),
         };
       });
   }
@@ -185,6 +195,16 @@ export class AnalyticsService {
     const { grain, since } = windowStart(window, this.clock.now());
     return this.analytics.performance(grain, since, kind);
   }
+}
+
+/** A row's slot totals as the uptime of its entry. */
+function slotCounts(row: SlotTotals): SlotCountsDto {
+  return SlotCountsDto.of({
+    on_time: row.slots_on_time,
+    late: row.slots_late,
+    missed: row.slots_missed,
+    paused: row.slots_paused,
+  });
 }
 
 /** One value per rollup counter (a counter per run status). */

@@ -6,3 +6,4 @@ export * from './schedules.service';
 export type { RunSummary, ScheduleDefinition, ScheduledRow } from './schedules.repository';
 export * from './slots';
 export * from './slots.service';
+export * from './slot-closer';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database, sql } from '@app/database';
+import { Database, type Queries, sql } from '@app/database';
 import type { DefinitionPeriod, SlotRun } from './slots';
 
 /** What a capsule's schedule state needs from its runs (the `capsule_run_summary` view). */
@@ -89,9 +89,14 @@ export class SchedulesRepository {
    * The capsule's definitions in the order they took effect (its version history), the first
    * from the capsule's creation: what decides its slots at every instant.
    */
-  async definitionPeriods(capsuleId: number): Promise<DefinitionPeriod[]> {
-    const rows = await this.db.rows<{ definition: Record<string, unknown>; from: Date; until: Date | null }>(
-      sql`SELECT v.definition,
+  async definitionPeriods(capsuleId: number, q: Queries = this.db): Promise<DefinitionPeriod[]> {
+    const rows = await q.rows<{
+      revision: number;
+      definition: Record<string, unknown>;
+      from: Date;
+      until: Date | null;
+    }>(
+      sql`SELECT v.revision, v.definition,
                  CASE WHEN v.revision = min(v.revision) OVER () THEN LEAST(v.changed_at, c.created_at)
                       ELSE v.changed_at END AS from,
                  lead(v.changed_at) OVER (ORDER BY v.revision) AS until
@@ -100,6 +105,7 @@ export class SchedulesRepository {
           ORDER BY v.revision`,
     );
     return rows.map((row) => ({
+      revision: row.revision,
       from: row.from,
       until: row.until,
       schedule: typeof row.definition.schedule === 'string' ? row.definition.schedule : null,

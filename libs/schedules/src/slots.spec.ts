@@ -1,6 +1,7 @@
 import { type DefinitionPeriod, ledger, type LedgerEntry, slotsAround, type SlotRun } from './slots';
 
 const daily = (over: Partial<DefinitionPeriod> = {}): DefinitionPeriod => ({
+  revision: 1,
   from: new Date('2026-11-01T00:00:00Z'),
   until: null,
   schedule: '0 6 * * *',

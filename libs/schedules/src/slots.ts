@@ -32,6 +32,8 @@ export type SlotOutcome = (typeof SLOT_OUTCOMES)[number];
 
 /** A capsule definition and the span it was in force. */
 export interface DefinitionPeriod {
+  /** The definition revision (its slots count toward it). */
+  revision: number;
   from: Date;
   /** When the next definition took effect; null while it is current. */
   until: Date | null;

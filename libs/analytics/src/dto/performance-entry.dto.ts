@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { SlotCountsDto } from './slots.dto';
 
 /** The statistics of a set of runs, as every analytics answer reports them. */
 export class RunMetricsDto {
@@ -45,6 +46,10 @@ export class RunMetricsDto {
   p95_runtime_seconds!: number | null;
 }
 
+const UPTIME_DESCRIPTION =
+  'The schedule’s slots whose outcome is settled, by the slot’s instant in the window (pending ones are not ' +
+  'counted; a run settles its slot within one SLOTS_POLL_INTERVAL_MS). Zeros without a schedule.';
+
 export class PerformanceEntryDto extends RunMetricsDto {
   @ApiProperty({ example: 'dawn-dispatch' })
   capsule_slug!: string;
@@ -69,6 +74,9 @@ export class PerformanceEntryDto extends RunMetricsDto {
 
   @ApiProperty({ example: '2026-11-20T06:00:30.000Z', nullable: true, type: String, format: 'date-time' })
   last_failure_at!: string | null;
+
+  @ApiProperty({ type: SlotCountsDto, description: UPTIME_DESCRIPTION })
+  uptime!: SlotCountsDto;
 }
 
 /** group_by=kind: one entry per kind. */
@@ -87,6 +95,9 @@ export class KindPerformanceDto extends RunMetricsDto {
 
   @ApiProperty({ example: '2026-11-20T06:00:30.000Z', nullable: true, type: String, format: 'date-time' })
   last_failure_at!: string | null;
+
+  @ApiProperty({ type: SlotCountsDto, description: `The kind’s capsules together. ${UPTIME_DESCRIPTION}` })
+  uptime!: SlotCountsDto;
 }
 
 /** One bucket of GET /api/capsules/{slug}/stats. */

@@ -92,19 +92,8 @@ export class SlotEntryDto {
   }
 }
 
-export class UptimeDto {
-  @ApiProperty({ example: 'dawn-dispatch' })
-  slug!: string;
-
-  @ApiProperty({ enum: Object.keys(RECENT_WINDOWS), example: '30d' })
-  window!: string;
-
-  @ApiProperty({ example: '2026-11-02T09:00:00.000Z', format: 'date-time' })
-  from!: string;
-
-  @ApiProperty({ example: '2026-12-02T09:00:00.000Z', format: 'date-time' })
-  to!: string;
-
+/** How the settled slots of a window ended (docs/slots.md). */
+export class SlotCountsDto {
   @ApiProperty({ example: 30, description: 'Slots that were due and are over: on_time + late + missed' })
   expected!: number;
 
@@ -117,25 +106,51 @@ export class UptimeDto {
   @ApiProperty({ example: 1 })
   missed!: number;
 
-  @ApiProperty({ example: 0, description: 'Slots whose window is still open' })
-  pending!: number;
-
   @ApiProperty({ example: 0, description: 'Slots while the capsule was archived' })
   paused!: number;
-
-  @ApiProperty({ example: 1, description: 'Runs that matched no slot' })
-  extra!: number;
 
   @ApiProperty({
     example: 0.9,
     nullable: true,
     type: Number,
-    description: 'on_time / expected (null when nothing was expected)',
+    description: 'on_time / expected, to 4 decimals (null when nothing was expected)',
   })
   on_time_ratio!: number | null;
 
-  static fromCounts(slug: string, window: RecentWindow, from: Date, to: Date, counts: UptimeCounts): UptimeDto {
+  static of(counts: Pick<UptimeCounts, 'on_time' | 'late' | 'missed' | 'paused'>): SlotCountsDto {
     const expected = counts.on_time + counts.late + counts.missed;
+    return {
+      expected,
+      on_time: counts.on_time,
+      late: counts.late,
+      missed: counts.missed,
+      paused: counts.paused,
+      on_time_ratio: expected === 0 ? null : Number((counts.on_time / expected).toFixed(4)),
+    };
+  }
+}
+
+export class UptimeDto extends SlotCountsDto {
+  @ApiProperty({ example: 'dawn-dispatch' })
+  slug!: string;
+
+  @ApiProperty({ enum: Object.keys(RECENT_WINDOWS), example: '30d' })
+  window!: string;
+
+  @ApiProperty({ example: '2026-11-02T09:00:00.000Z', format: 'date-time' })
+  from!: string;
+
+  @ApiProperty({ example: '2026-12-02T09:00:00.000Z', format: 'date-time' })
+  to!: string;
+
+  @ApiProperty({ example: 0, description: 'Slots whose window is still open' })
+  pending!: number;
+
+  @ApiProperty({ example: 1, description: 'Runs that matched no slot' })
+  extra!: number;
+
+  static fromCounts(slug: string, window: RecentWindow, from: Date, to: Date, counts: UptimeCounts): UptimeDto {
+    const { expected, on_time_ratio } = SlotCountsDto.of(counts);
     return {
       slug,
       window,
@@ -143,7 +158,7 @@ export class UptimeDto {
       to: to.toISOString(),
       expected,
       ...counts,
-      on_time_ratio: expected === 0 ? null : Number((counts.on_time / expected).toFixed(4)),
+      on_time_ratio,
     };
   }
 }

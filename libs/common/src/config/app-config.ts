@@ -55,6 +55,8 @@ export interface AppConfig {
   shutdownDelayMs: number;
   /** How often the alert detector and the notification delivery look for work at most; 0 = off here. */
   alertsPollIntervalMs: number;
+  /** How often the slot closer looks for slots to settle at most; 0 = off here. */
+  slotsPollIntervalMs: number;
   /** A link for notifications, `{slug}` replaced by the capsule's (e.g. a dashboard page). */
   alertsLinkTemplate?: string;
   /** Whether notifications may go to private, loopback and link-local addresses (SSRF guard). */
@@ -142,6 +144,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     shutdownDrainMs: read.int('SHUTDOWN_DRAIN_MS', 10_000, 0, 600_000),
     shutdownDelayMs: read.int('SHUTDOWN_DELAY_MS', 0, 0, 60_000),
     alertsPollIntervalMs: read.int('ALERTS_POLL_INTERVAL_MS', 5_000, 0, 3_600_000),
+    slotsPollIntervalMs: read.int('SLOTS_POLL_INTERVAL_MS', 5_000, 0, 3_600_000),
     alertsLinkTemplate: read.raw('ALERTS_LINK_TEMPLATE'),
     // Loopback receivers are how one tries alerts locally; in production they are an SSRF hole.
     alertsAllowPrivateDestinations: read.bool('ALERTS_ALLOW_PRIVATE_DESTINATIONS', nodeEnv !== 'production'),
