@@ -579,34 +579,53 @@ AS $function$
       END
       $function$;
 
-CREATE OR REPLACE FUNCTION public.capsule_slot_count(s capsule_slots, delta integer)
- RETURNS void
- LANGUAGE sql
-AS $function$
-        INSERT INTO capsule_slot_rollups AS t (capsule_id, grain, bucket_start, on_time, late, missed, paused)
-        SELECT s.capsule_id, g.grain, rollup_bucket(g.grain, s.at),
-               delta * (s.outcome = 'on_time')::int, delta * (s.outcome = 'late')::int,
-               delta * (s.outcome = 'missed')::int, delta * (s.outcome = 'paused')::int
-        FROM (VALUES ('hour'), ('day'), ('all')) AS g(grain)
-        ON CONFLICT (capsule_id, grain, bucket_start) DO UPDATE SET
-          on_time = t.on_time + EXCLUDED.on_time, late = t.late + EXCLUDED.late,
-          missed = t.missed + EXCLUDED.missed, paused = t.paused + EXCLUDED.paused;
-        INSERT INTO capsule_slot_revision_rollups AS t (capsule_id, revision, on_time, late, missed, paused)
-        VALUES (s.capsule_id, s.revision,
-                delta * (s.outcome = 'on_time')::int, delta * (s.outcome = 'late')::int,
-                delta * (s.outcome = 'missed')::int, delta * (s.outcome = 'paused')::int)
-        ON CONFLICT (capsule_id, revision) DO UPDATE SET
-          on_time = t.on_time + EXCLUDED.on_time, late = t.late + EXCLUDED.late,
-          missed = t.missed + EXCLUDED.missed, paused = t.paused + EXCLUDED.paused;
-      $function$;
-
 CREATE OR REPLACE FUNCTION public.capsule_slots_maintain_rollups()
  RETURNS trigger
  LANGUAGE plpgsql
 AS $function$
       BEGIN
-        IF TG_OP IN ('UPDATE', 'DELETE') THEN PERFORM capsule_slot_count(OLD, -1); END IF;
-        IF TG_OP IN ('INSERT', 'UPDATE') THEN PERFORM capsule_slot_count(NEW, 1); END IF;
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN 
+      INSERT INTO capsule_slot_rollups AS t (capsule_id, grain, bucket_start, on_time, late, missed, paused)
+      SELECT s.capsule_id, g.grain, rollup_bucket(g.grain, s.at) AS bucket,
+             -1 * count(*) FILTER (WHERE s.outcome = 'on_time'), -1 * count(*) FILTER (WHERE s.outcome = 'late'),
+             -1 * count(*) FILTER (WHERE s.outcome = 'missed'), -1 * count(*) FILTER (WHERE s.outcome = 'paused')
+      FROM old_rows s CROSS JOIN (VALUES ('hour'), ('day'), ('all')) AS g(grain)
+      GROUP BY s.capsule_id, g.grain, bucket
+      ORDER BY s.capsule_id, g.grain, bucket
+      ON CONFLICT (capsule_id, grain, bucket_start) DO UPDATE SET
+        on_time = t.on_time + EXCLUDED.on_time, late = t.late + EXCLUDED.late,
+        missed = t.missed + EXCLUDED.missed, paused = t.paused + EXCLUDED.paused;
+      INSERT INTO capsule_slot_revision_rollups AS t (capsule_id, revision, on_time, late, missed, paused)
+      SELECT s.capsule_id, s.revision,
+             -1 * count(*) FILTER (WHERE s.outcome = 'on_time'), -1 * count(*) FILTER (WHERE s.outcome = 'late'),
+             -1 * count(*) FILTER (WHERE s.outcome = 'missed'), -1 * count(*) FILTER (WHERE s.outcome = 'paused')
+      FROM old_rows s
+      GROUP BY s.capsule_id, s.revision
+      ORDER BY s.capsule_id, s.revision
+      ON CONFLICT (capsule_id, revision) DO UPDATE SET
+        on_time = t.on_time + EXCLUDED.on_time, late = t.late + EXCLUDED.late,
+        missed = t.missed + EXCLUDED.missed, paused = t.paused + EXCLUDED.paused; END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN 
+      INSERT INTO capsule_slot_rollups AS t (capsule_id, grain, bucket_start, on_time, late, missed, paused)
+      SELECT s.capsule_id, g.grain, rollup_bucket(g.grain, s.at) AS bucket,
+             1 * count(*) FILTER (WHERE s.outcome = 'on_time'), 1 * count(*) FILTER (WHERE s.outcome = 'late'),
+             1 * count(*) FILTER (WHERE s.outcome = 'missed'), 1 * count(*) FILTER (WHERE s.outcome = 'paused')
+      FROM new_rows s CROSS JOIN (VALUES ('hour'), ('day'), ('all')) AS g(grain)
+      GROUP BY s.capsule_id, g.grain, bucket
+      ORDER BY s.capsule_id, g.grain, bucket
+      ON CONFLICT (capsule_id, grain, bucket_start) DO UPDATE SET
+        on_time = t.on_time + EXCLUDED.on_time, late = t.late + EXCLUDED.late,
+        missed = t.missed + EXCLUDED.missed, paused = t.paused + EXCLUDED.paused;
+      INSERT INTO capsule_slot_revision_rollups AS t (capsule_id, revision, on_time, late, missed, paused)
+      SELECT s.capsule_id, s.revision,
+             1 * count(*) FILTER (WHERE s.outcome = 'on_time'), 1 * count(*) FILTER (WHERE s.outcome = 'late'),
+             1 * count(*) FILTER (WHERE s.outcome = 'missed'), 1 * count(*) FILTER (WHERE s.outcome = 'paused')
+      FROM new_rows s
+      GROUP BY s.capsule_id, s.revision
+      ORDER BY s.capsule_id, s.revision
+      ON CONFLICT (capsule_id, revision) DO UPDATE SET
+        on_time = t.on_time + EXCLUDED.on_time, late = t.late + EXCLUDED.late,
+        missed = t.missed + EXCLUDED.missed, paused = t.paused + EXCLUDED.paused; END IF;
         RETURN NULL;
       END
       $function$;
@@ -751,7 +770,9 @@ CREATE TRIGGER capsule_runs_rollups_delete AFTER DELETE ON public.capsule_runs R
 CREATE TRIGGER capsule_runs_rollups_insert AFTER INSERT ON public.capsule_runs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_rollups();
 CREATE TRIGGER capsule_runs_rollups_update AFTER UPDATE ON public.capsule_runs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_rollups();
 CREATE TRIGGER capsule_runs_stale_slots AFTER INSERT ON public.capsule_runs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_mark_stale_slots();
-CREATE TRIGGER capsule_slots_rollups AFTER INSERT OR DELETE OR UPDATE ON public.capsule_slots FOR EACH ROW EXECUTE FUNCTION capsule_slots_maintain_rollups();
+CREATE TRIGGER capsule_slots_rollups_delete AFTER DELETE ON public.capsule_slots REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_slots_maintain_rollups();
+CREATE TRIGGER capsule_slots_rollups_insert AFTER INSERT ON public.capsule_slots REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_slots_maintain_rollups();
+CREATE TRIGGER capsule_slots_rollups_update AFTER UPDATE ON public.capsule_slots REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_slots_maintain_rollups();
 CREATE TRIGGER capsule_versions_immutable BEFORE UPDATE ON public.capsule_versions FOR EACH ROW EXECUTE FUNCTION capsule_versions_immutable();
 CREATE TRIGGER capsules_next_revision BEFORE UPDATE ON public.capsules FOR EACH ROW EXECUTE FUNCTION capsules_next_revision();
 CREATE TRIGGER capsules_record_version AFTER INSERT OR UPDATE ON public.capsules FOR EACH ROW EXECUTE FUNCTION capsules_record_version();
