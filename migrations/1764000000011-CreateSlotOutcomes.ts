@@ -13,8 +13,8 @@ const SLOT_LOCK_SPACE = 1011;
  * - `capsule_slot_marks`: per capsule, how far the closer has gone (`closed_until`, a window
  *   start), when time alone changes an outcome next (`close_after`: the open window's end), the
  *   latest run start it has seen, `stale_from`, set by a trigger on `capsule_runs` when a run
- *   arrives that starts in a closed window or before a run the closer has seen (a backfill that
- *   may settle a slot differently), and `postponed_until` after the closer failed on it. The
+ *   arrives that starts in a closed window or before the open slot's run (a backfill that may
+ *   settle a slot differently), and `postponed_until` after the closer failed on it. The
  *   writer holds a shared advisory lock on the capsule until it commits; the closer takes it
  *   exclusively, so no run is in flight while it closes.
  * The history is not back-filled here: the closer catches up from each capsule's first schedule,
@@ -65,6 +65,8 @@ export class CreateSlotOutcomes1764000000011 implements MigrationInterface {
         seen_run_at   timestamptz,
         -- a run started after seen_run_at and before this only duplicates a matched slot
         settled_until timestamptz,
+        -- the start of the open slot's run (null while it has none): an earlier run takes its place
+        open_run_at   timestamptz,
         stale_from    timestamptz,
         -- left alone until then after the closer failed on it
         postponed_until  timestamptz
@@ -116,8 +118,8 @@ export class CreateSlotOutcomes1764000000011 implements MigrationInterface {
       CREATE TRIGGER capsule_slots_rollups_delete AFTER DELETE ON capsule_slots
       REFERENCING OLD TABLE AS old_rows
       FOR EACH STATEMENT EXECUTE FUNCTION capsule_slots_maintain_rollups()`);
-    // A run in a window the closer has closed, or that starts before one it has seen: the slots
-    // from there are looked at again.
+    // A run in a window the closer has closed, or in the open window before the run it matched:
+    // the slots from there are looked at again.
     // The writer holds a shared advisory lock on the capsule (key ${SLOT_LOCK_SPACE}) until it commits; the
     // closer takes it exclusively, so it never closes a slot while a run of it is in flight.
     await queryRunner.query(`
@@ -129,7 +131,7 @@ export class CreateSlotOutcomes1764000000011 implements MigrationInterface {
         UPDATE capsule_slot_marks m SET stale_from = LEAST(m.stale_from, n.first_start)
         FROM (SELECT capsule_id, min(started_at) AS first_start FROM new_rows GROUP BY capsule_id) n
         WHERE m.capsule_id = n.capsule_id
-          AND (n.first_start < m.closed_until OR n.first_start <= m.seen_run_at)
+          AND (n.first_start < m.closed_until OR n.first_start < m.open_run_at)
           AND (m.stale_from IS NULL OR n.first_start < m.stale_from);
         RETURN NULL;
       END

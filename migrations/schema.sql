@@ -145,6 +145,7 @@ CREATE TABLE capsule_slot_marks (
   close_after timestamp with time zone,
   seen_run_at timestamp with time zone,
   settled_until timestamp with time zone,
+  open_run_at timestamp with time zone,
   stale_from timestamp with time zone,
   postponed_until timestamp with time zone
 );
@@ -573,7 +574,7 @@ AS $function$
         UPDATE capsule_slot_marks m SET stale_from = LEAST(m.stale_from, n.first_start)
         FROM (SELECT capsule_id, min(started_at) AS first_start FROM new_rows GROUP BY capsule_id) n
         WHERE m.capsule_id = n.capsule_id
-          AND (n.first_start < m.closed_until OR n.first_start <= m.seen_run_at)
+          AND (n.first_start < m.closed_until OR n.first_start < m.open_run_at)
           AND (m.stale_from IS NULL OR n.first_start < m.stale_from);
         RETURN NULL;
       END

@@ -16,7 +16,7 @@ const MIN_PAUSE_MS = 20;
  * The slot closer: in every replica, it keeps `capsule_slots` (and through its trigger the slot
  * rollups `performance` reads) up to date with the rule of `slots.ts`. A capsule is closed when
  * one of its windows ends (a pending slot becomes missed), when a run arrives that may settle a
- * slot, and when a run arrives that starts before one already seen (a backfill). Each close
+ * slot, and when a run arrives in a window it has closed (a backfill). Each close
  * recomputes the ledger from the mark on, with the first run of each window only (one index
  * probe per slot, however many runs the window holds). Replicas side by side close each capsule
  * once at a time (its mark FOR UPDATE SKIP LOCKED); the capsule's runs in flight are waited for
@@ -54,13 +54,14 @@ export class SlotCloser extends PollingWorker {
   }
 
   /**
-   * Settles the capsule's slots from its mark to `now`: 'busy' when another closer holds it,
+   * Settles the capsule's slots from its mark to `now`: 'skipped' when it is no longer due (another
+   * closer got there first),
    * 'more' when a chunk of its history remains, 'done' otherwise.
    */
-  async close(capsuleId: number, now: Date): Promise<'busy' | 'more' | 'done'> {
+  async close(capsuleId: number, now: Date): Promise<'skipped' | 'more' | 'done'> {
     return this.db.transaction(async (tx) => {
-      const mark = await this.outcomes.lock(tx, capsuleId);
-      if (!mark) return 'busy';
+      const mark = await this.outcomes.lock(tx, capsuleId, now);
+      if (!mark) return 'skipped';
       const periods = await this.schedules.definitionPeriods(capsuleId, tx);
       const from = closeFrom(periods, mark.closed_until, mark.stale_from, now);
       const { slots, truncated } = slotsAround(periods, from, new Date(now.getTime() + 1), CHUNK);
@@ -94,6 +95,7 @@ export class SlotCloser extends PollingWorker {
           closeAfter: now,
           seenRunAt,
           settledUntil: null,
+          openRunAt: null,
         });
         return 'more';
       }
@@ -106,12 +108,13 @@ export class SlotCloser extends PollingWorker {
           closeAfter: null,
           seenRunAt,
           settledUntil: null,
+          openRunAt: null,
         });
         return 'done';
       }
       const slot = slots[open];
       const { start, end } = windows[open];
-      const matched = entries.some((e) => e.outcome !== 'extra' && e.at.getTime() === slot.at.getTime() && e.run);
+      const matched = entries.find((e) => e.outcome !== 'extra' && e.at.getTime() === slot.at.getTime())?.run;
       const finiteEnd = Number.isFinite(end) ? new Date(end) : null;
       await this.outcomes.advance(tx, capsuleId, {
         closedUntil: new Date(start),
@@ -119,8 +122,9 @@ export class SlotCloser extends PollingWorker {
         // one that has come ends with its window.
         closeAfter: slot.at > now ? slot.at : finiteEnd,
         seenRunAt,
-        // The open slot has its run: later runs of its window are duplicates.
+        // The open slot has its run: later runs of its window are duplicates, an earlier one takes its place.
         settledUntil: matched ? finiteEnd : new Date(start),
+        openRunAt: matched ? matched.startedAt : null,
       });
       return 'done';
     });

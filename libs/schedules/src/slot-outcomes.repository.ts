@@ -16,7 +16,7 @@ export interface SlotMark {
   seen_run_at: Date | null;
   /** A run started after seen_run_at and before this is a duplicate of a matched slot: it changes nothing. */
   settled_until: Date | null;
-  /** A run arrived that starts here, in a closed window or before one already seen: slots from here are looked at again. */
+  /** A run arrived that starts here, in a closed window or before the open slot's run: slots from here are looked at again. */
   stale_from: Date | null;
 }
 
@@ -46,17 +46,8 @@ export class SlotOutcomesRepository {
     const rows = await this.db.rows<{ id: number }>(
       sql`SELECT c.id FROM capsules c
           LEFT JOIN capsule_slot_marks m ON m.capsule_id = c.id
-          LEFT JOIN LATERAL (
-            SELECT last_run_at FROM capsule_run_rollups
-            WHERE capsule_id = c.id AND grain = 'all' AND bucket_start = '-infinity' LIMIT 1
-          ) a ON true
-          WHERE ((m.capsule_id IS NULL AND c.schedule IS NOT NULL)
-                 OR m.close_after <= ${now}
-                 OR m.stale_from IS NOT NULL
-                 OR (m.capsule_id IS NOT NULL AND a.last_run_at > COALESCE(m.seen_run_at, '-infinity')
-                     AND a.last_run_at >= COALESCE(m.settled_until, '-infinity'))
-             OR (m.close_after IS NULL AND c.schedule IS NOT NULL))
-            AND (m.postponed_until IS NULL OR m.postponed_until <= ${now})
+          ${LAST_RUN}
+          WHERE ${duePredicate(now)}
           ORDER BY c.id
           LIMIT ${limit}`,
     );
@@ -72,20 +63,27 @@ export class SlotOutcomesRepository {
   }
 
   /**
-   * The capsule's mark, locked (created when missing); undefined when another closer holds it.
-   * Then waits for the capsule's runs in flight (their writers hold the shared advisory lock).
+   * The capsule's mark, locked (created when missing), when the capsule is still due at `now`;
+   * undefined when another closer got to it first. The capsule's slot advisory lock comes first:
+   * it waits for the capsule's runs in flight (their writers hold it shared, and take it before
+   * they touch the mark, so the two orders agree).
    */
-  async lock(tx: Queries, capsuleId: number): Promise<SlotMark | undefined> {
+  async lock(tx: Queries, capsuleId: number, now: Date): Promise<SlotMark | undefined> {
+    await tx.rows(sql`SELECT pg_advisory_xact_lock(${SLOT_LOCK_SPACE}, ${capsuleId})`);
+    const still = await tx.first<{ id: number }>(
+      sql`SELECT c.id FROM capsules c
+          LEFT JOIN capsule_slot_marks m ON m.capsule_id = c.id
+          ${LAST_RUN}
+          WHERE c.id = ${capsuleId} AND ${duePredicate(now)}`,
+    );
+    if (!still) return undefined;
     await tx.rows(
-      sql`INSERT INTO capsule_slot_marks (capsule_id) SELECT id FROM capsules WHERE id = ${capsuleId}
-          ON CONFLICT (capsule_id) DO NOTHING`,
+      sql`INSERT INTO capsule_slot_marks (capsule_id) VALUES (${capsuleId}) ON CONFLICT (capsule_id) DO NOTHING`,
     );
-    const mark = await tx.first<SlotMark>(
+    return tx.first<SlotMark>(
       sql`SELECT capsule_id, closed_until, close_after, seen_run_at, settled_until, stale_from FROM capsule_slot_marks
-          WHERE capsule_id = ${capsuleId} FOR UPDATE SKIP LOCKED`,
+          WHERE capsule_id = ${capsuleId} FOR UPDATE`,
     );
-    if (mark) await tx.rows(sql`SELECT pg_advisory_xact_lock(${SLOT_LOCK_SPACE}, ${capsuleId})`);
-    return mark;
   }
 
   /** The first run started in each window [start, end) (an end of null: open), one index probe each. */
@@ -140,11 +138,17 @@ export class SlotOutcomesRepository {
   async advance(
     tx: Queries,
     capsuleId: number,
-    mark: { closedUntil: Date | null; closeAfter: Date | null; seenRunAt: Date | null; settledUntil: Date | null },
+    mark: {
+      closedUntil: Date | null;
+      closeAfter: Date | null;
+      seenRunAt: Date | null;
+      settledUntil: Date | null;
+      openRunAt: Date | null;
+    },
   ): Promise<void> {
     await tx.rows(
       sql`UPDATE capsule_slot_marks SET closed_until = ${mark.closedUntil}, close_after = ${mark.closeAfter},
-                 seen_run_at = ${mark.seenRunAt}, settled_until = ${mark.settledUntil},
+                 seen_run_at = ${mark.seenRunAt}, settled_until = ${mark.settledUntil}, open_run_at = ${mark.openRunAt},
                  stale_from = NULL, postponed_until = NULL
           WHERE capsule_id = ${capsuleId}`,
     );
@@ -157,4 +161,25 @@ export class SlotOutcomesRepository {
           ON CONFLICT (capsule_id) DO UPDATE SET postponed_until = EXCLUDED.postponed_until`,
     );
   }
+}
+
+/** Joins each capsule `c` to its latest run start (the all-time run rollup) as `a`. */
+const LAST_RUN = sql`LEFT JOIN LATERAL (
+  SELECT last_run_at FROM capsule_run_rollups
+  WHERE capsule_id = c.id AND grain = 'all' AND bucket_start = '-infinity' LIMIT 1
+) a ON true`;
+
+/**
+ * Whether capsule `c` (mark `m`, latest run `a`) has slots that may have settled: a schedule and
+ * no mark yet (or a schedule again), a window that has ended, a run not yet seen that may settle
+ * a slot, or a stale mark; not one postponed after a failure.
+ */
+function duePredicate(now: Date) {
+  return sql`((m.capsule_id IS NULL AND c.schedule IS NOT NULL)
+              OR m.close_after <= ${now}
+              OR m.stale_from IS NOT NULL
+              OR (m.capsule_id IS NOT NULL AND a.last_run_at > COALESCE(m.seen_run_at, '-infinity')
+                  AND a.last_run_at >= COALESCE(m.settled_until, '-infinity'))
+              OR (m.close_after IS NULL AND c.schedule IS NOT NULL))
+             AND (m.postponed_until IS NULL OR m.postponed_until <= ${now})`;
 }
