@@ -83,6 +83,23 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [DRIVER_INTERNALS] }] },
   },
   {
+    // The capsule command is a client of the API (docs/cli.md): no server code in it.
+    files: ['apps/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@app/*', '@nestjs/*', 'typeorm', 'pg', '**/libs/**', '**/apps/api/**'],
+              message: 'apps/cli speaks HTTP to the API and imports no server code (docs/architecture.md)',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', '**/*.db-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

@@ -1,6 +1,5 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { once } from 'node:events';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { hashApiKey } from '@app/auth';
 import { startEmbeddedPostgres } from '@app/database';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { freePort } from '../support/free-port';
+import { type ServerProcess, startServer } from '../support/server-process';
 import { until } from '../support/until';
 
 /**
@@ -17,25 +17,8 @@ import { until } from '../support/until';
  * pretest) as a real process: SIGTERM with requests in flight, and the
  * refusal to start without keys.
  */
-const MAIN = path.resolve(__dirname, '../../dist/apps/api/src/main.js');
 const APIKEY = path.resolve(__dirname, '../../dist/apps/api/src/apikey.js');
 const execFileAsync = promisify(execFile);
-
-interface ServerProcess {
-  child: ChildProcess;
-  port: number;
-  lines: Record<string, unknown>[];
-  exited: Promise<number | null>;
-}
-
-/** A JSON log line, or the text of anything else the process printed. */
-function parseLine(text: string): Record<string, unknown> {
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return { text };
-  }
-}
 
 /** One query on a short-lived connection. */
 async function sql<T extends object>(url: string, text: string): Promise<T[]> {
@@ -46,35 +29,6 @@ async function sql<T extends object>(url: string, text: string): Promise<T[]> {
   } finally {
     await client.end();
   }
-}
-
-async function startServer(env: Record<string, string>): Promise<ServerProcess> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      PATH: process.env.PATH,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_FORMAT: 'json',
-      LOG_LEVEL: 'info',
-      MIGRATE_ON_BOOT: 'false',
-      RATE_LIMIT_PER_IP: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Record<string, unknown>[] = [];
-  let buffered = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    const parts = buffered.split('\n');
-    buffered = parts.pop() ?? '';
-    for (const part of parts.filter(Boolean)) lines.push(parseLine(part));
-  });
-  child.stderr.on('data', (chunk: Buffer) => lines.push({ stderr: chunk.toString('utf8') }));
-  // 'close', not 'exit': every line the process printed has been read by then.
-  const exited = once(child, 'close').then(([code]) => code as number | null);
-  return { child, port, lines, exited };
 }
 
 /**

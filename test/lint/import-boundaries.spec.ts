@@ -53,6 +53,8 @@ describe('import boundaries', () => {
       'apps/api/src/main.ts',
       "export type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';",
     ],
+    ['the capsule command imports server code', 'apps/cli/src/main.ts', "export { RunsService } from '@app/runs';"],
+    ['the capsule command imports NestJS', 'apps/cli/src/main.ts', "export { Injectable } from '@nestjs/common';"],
   ])('refuses: %s', async (_, file, code) => {
     expect(await lintAs(file, code)).toEqual([expect.any(String)]);
   });
