@@ -87,6 +87,13 @@ const SLOT_COLUMNS = sql.raw(
     'COALESCE(u.missed, 0)::int AS slots_missed, COALESCE(u.paused, 0)::int AS slots_paused',
 );
 
+/** Joins each capsule `c` to its all-time slot rollup row as `u` (a key lookup, as ALL_TIME_ROW). */
+const ALL_TIME_SLOTS = sql`LEFT JOIN LATERAL (
+  SELECT * FROM capsule_slot_rollups
+  WHERE capsule_id = c.id AND grain = 'all' AND bucket_start = '-infinity'
+  LIMIT 1
+) u ON true`;
+
 /** Joins each capsule `c` to the sums of its slot rollups of `grain` from `since` on, as `u`. */
 function slotRollups(grain: RollupGrain, since: Date | null): Sql {
   return sql`CROSS JOIN LATERAL (
@@ -157,7 +164,7 @@ export class AnalyticsRepository {
                  a.last_run_at, a.last_success_at, a.last_failure_at, ${SLOT_COLUMNS}
           FROM capsules c
           ${ALL_TIME_ROW}
-          LEFT JOIN capsule_slot_rollups u ON u.capsule_id = c.id AND u.grain = 'all' AND u.bucket_start = '-infinity'
+          ${ALL_TIME_SLOTS}
           ${ofKind(kind)}
           ORDER BY c.slug`,
     );

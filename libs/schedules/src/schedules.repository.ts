@@ -117,15 +117,16 @@ export class SchedulesRepository {
 
   /**
    * The runs started in [from, to), oldest first: one range of the capsule's (capsule_id,
-   * started_at, id) index, whatever the history's size. The order names capsule_id so the planner
-   * walks that index, not the global newest-first one filtered by capsule (which it picks on a
-   * large ledger, scanning every capsule's runs of the range).
+   * started_at, id) index, whatever the history's size. The capsule id goes in as a sub-select so
+   * the planner estimates an average capsule: told the id of one with a long history, it expects
+   * most of the range's rows to be its and scans the global newest-first index over every
+   * capsule's runs of the range instead (41 ms instead of 1 ms at a million runs of one capsule).
    */
   async runStartsBetween(capsuleId: number, from: Date, to: Date | null, limit: number): Promise<SlotRun[]> {
     const upper = to ? sql`AND started_at < ${to}` : sql``;
     const rows = await this.db.rows<{ id: string; status: string; started_at: Date }>(
       sql`SELECT id, status, started_at FROM capsule_runs
-          WHERE capsule_id = ${capsuleId} AND started_at >= ${from} ${upper}
+          WHERE capsule_id = (SELECT ${capsuleId}::int) AND started_at >= ${from} ${upper}
           ORDER BY capsule_id, started_at, id LIMIT ${limit}`,
     );
     return rows.map((r) => ({ id: String(r.id), status: r.status, startedAt: r.started_at }));
