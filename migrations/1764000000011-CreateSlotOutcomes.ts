@@ -13,7 +13,7 @@ const SLOT_LOCK_SPACE = 1011;
  * - `capsule_slot_marks`: per capsule, how far the closer has gone (`closed_until`, a window
  *   start), when time alone changes an outcome next (`close_after`: the open window's end), the
  *   latest run start it has seen, `stale_from`, set by a trigger on `capsule_runs` when a run
- *   arrives that starts in a closed window or before the open slot's run (a backfill that may
+ *   arrives that starts in a closed window or before the open slot's late run (a backfill that may
  *   settle a slot differently), and `postponed_until` after the closer failed on it. The
  *   writer holds a shared advisory lock on the capsule until it commits; the closer takes it
  *   exclusively, so no run is in flight while it closes.
@@ -65,7 +65,7 @@ export class CreateSlotOutcomes1764000000011 implements MigrationInterface {
         seen_run_at   timestamptz,
         -- a run started after seen_run_at and before this only duplicates a matched slot
         settled_until timestamptz,
-        -- the start of the open slot's run (null while it has none): an earlier run takes its place
+        -- the start of the open slot's run when it came late (an earlier run may make it on time)
         open_run_at   timestamptz,
         stale_from    timestamptz,
         -- left alone until then after the closer failed on it
@@ -118,8 +118,8 @@ export class CreateSlotOutcomes1764000000011 implements MigrationInterface {
       CREATE TRIGGER capsule_slots_rollups_delete AFTER DELETE ON capsule_slots
       REFERENCING OLD TABLE AS old_rows
       FOR EACH STATEMENT EXECUTE FUNCTION capsule_slots_maintain_rollups()`);
-    // A run in a window the closer has closed, or in the open window before the run it matched:
-    // the slots from there are looked at again.
+    // A run in a window the closer has closed, or in the open window before its late run: the
+    // slots from there are looked at again.
     // The writer holds a shared advisory lock on the capsule (key ${SLOT_LOCK_SPACE}) until it commits; the
     // closer takes it exclusively, so it never closes a slot while a run of it is in flight.
     await queryRunner.query(`

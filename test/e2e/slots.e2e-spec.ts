@@ -123,6 +123,8 @@ describe('slots and uptime', () => {
     });
     const byKind = await t.http().get('/api/capsules/performance?group_by=kind&kind=dispatch').expect(200);
     expect(byKind.body[0].uptime).toEqual(all);
+    // One definition revision so far: its slots are all of them.
+    expect(await uptimeOf('all&revision=current')).toEqual(all);
     await t
       .http()
       .post('/api/capsules/run')
@@ -130,6 +132,9 @@ describe('slots and uptime', () => {
       .expect(200);
     await until(async () => (await uptimeOf('all')).expected === 40, 'today’s slot settled');
     expect(await uptimeOf('all')).toEqual({ ...all, expected: 40, on_time: 4, on_time_ratio: 0.1 });
+    // A new definition revision has no settled slots yet.
+    await t.dataSource.query(`UPDATE capsules SET grace_seconds = 600 WHERE slug = 'ledger-daily'`);
+    expect(await uptimeOf('all&revision=current')).toMatchObject({ expected: 0, on_time_ratio: null });
   });
 
   it('bad ranges and cursors are 4xx; an unknown capsule a 404', async () => {

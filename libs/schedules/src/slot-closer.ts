@@ -114,7 +114,8 @@ export class SlotCloser extends PollingWorker {
       }
       const slot = slots[open];
       const { start, end } = windows[open];
-      const matched = entries.find((e) => e.outcome !== 'extra' && e.at.getTime() === slot.at.getTime())?.run;
+      const openMatch = entries.find((e) => e.outcome !== 'extra' && e.at.getTime() === slot.at.getTime());
+      const matched = openMatch?.run;
       const finiteEnd = Number.isFinite(end) ? new Date(end) : null;
       await this.outcomes.advance(tx, capsuleId, {
         closedUntil: new Date(start),
@@ -124,7 +125,9 @@ export class SlotCloser extends PollingWorker {
         seenRunAt,
         // The open slot has its run: later runs of its window are duplicates, an earlier one takes its place.
         settledUntil: matched ? finiteEnd : new Date(start),
-        openRunAt: matched ? matched.startedAt : null,
+        // Only a late match can change outcome (to on time) when an earlier run arrives; an on-time
+        // one keeps its outcome, and its run is set right when the window ends and is closed again.
+        openRunAt: openMatch?.outcome === 'late' ? (openMatch.run?.startedAt ?? null) : null,
       });
       return 'done';
     });
