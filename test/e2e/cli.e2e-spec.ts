@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -209,6 +209,38 @@ describe('the capsule command', () => {
     ]);
     expect(res.code).toBe(128 + os.constants.signals.SIGTERM);
     expect((await runsOf('dawn-dispatch')).at(-1)).toMatchObject({ status: 'timeout', exit_code: 143 });
+  });
+
+  it('--timeout stops what the command started too (its process group)', async () => {
+    const pidFile = path.join(home, 'grandchild.pid');
+    const res = await capsule([
+      'exec',
+      'dawn-dispatch',
+      '--timeout',
+      '1',
+      '--',
+      'sh',
+      '-c',
+      `sleep 60 & echo $! > ${pidFile}; wait`,
+    ]);
+    expect(res.code).toBe(128 + os.constants.signals.SIGTERM);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    await until(() => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 'the background sleep to be gone');
+  });
+
+  it('--register changes only the fields given of a capsule that exists', async () => {
+    await pg.query(`INSERT INTO capsules (slug, title, kind, mode) VALUES ('kept-kind', 'Kept', 'treasury', 'manual')`);
+    const res = await capsule(['exec', 'kept-kind', '--register', '--schedule', '0 7 * * *', '--', NODE, '-e', '']);
+    expect(res).toMatchObject({ code: 0, stderr: '' });
+    const { rows } = await pg.query(`SELECT title, kind, mode, schedule FROM capsules WHERE slug = 'kept-kind'`);
+    expect(rows).toEqual([{ title: 'Kept', kind: 'treasury', mode: 'manual', schedule: '0 7 * * *' }]);
   });
 
   it('a command that does not exist exits 127 and is recorded as an error that says so', async () => {

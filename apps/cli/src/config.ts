@@ -49,13 +49,33 @@ export function resolveConfig(flags: ConfigFlags, env: Env = process.env): CliCo
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new ConfigError(`the API URL must be http:// or https://, not ${parsed.protocol}`);
   }
+  // A key from a file or a Kubernetes secret often ends with a newline: not part of the key.
+  const apiKey = (flags.apiKey ?? env.CAPSULES_API_KEY ?? file.api_key)?.trim();
+  if (apiKey && !/^[\x21-\x7e]+$/.test(apiKey)) {
+    throw new ConfigError('the API key holds characters a key never has (spaces, control characters)');
+  }
   return {
     url: url.replace(/\/+$/, ''),
-    apiKey: flags.apiKey ?? env.CAPSULES_API_KEY ?? file.api_key,
-    spoolDir:
-      flags.spoolDir ?? env.CAPSULES_SPOOL_DIR ?? file.spool_dir ?? path.join(stateHome(env), 'capsules', 'spool'),
+    apiKey: apiKey || undefined,
+    spoolDir: flags.spoolDir ?? env.CAPSULES_SPOOL_DIR ?? file.spool_dir ?? defaultSpoolDir(env),
     requestTimeoutMs: 5_000,
   };
+}
+
+/**
+ * What `capsule exec` uses when the configuration cannot be read: no API (every report is
+ * spooled) and the spool where the flags or the environment put it. Reads no file: never fails.
+ */
+export function spoolOnlyConfig(flags: ConfigFlags, env: Env = process.env): CliConfig {
+  return {
+    url: 'http://invalid.invalid',
+    spoolDir: flags.spoolDir ?? env.CAPSULES_SPOOL_DIR ?? defaultSpoolDir(env),
+    requestTimeoutMs: 5_000,
+  };
+}
+
+function defaultSpoolDir(env: Env): string {
+  return path.join(stateHome(env), 'capsules', 'spool');
 }
 
 /** A configuration problem the user must fix (said plainly, exit 2). */

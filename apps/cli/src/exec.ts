@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import { ApiRejectedError, ApiUnavailableError, type ApiClient } from './api-client';
 import { deliver, register, type RunFinish, type RunStart, sendFinish, sendStart } from './report';
@@ -8,6 +9,12 @@ import type { Spool } from './spool';
 
 /** The signals passed on to the command (the others keep their default meaning). */
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** The longest the finish is tried after the command ended; then the report waits in the spool. */
+const REPORT_DEADLINE_MS = 10_000;
+/** The longest the background flush of earlier reports is waited for after that. */
+const FLUSH_GRACE_MS = 5_000;
+/** After the command exits, how long its pipes may stay open (a background child holding them). */
+const PIPE_DRAIN_MS = 1_000;
 /** The API's longest run message. */
 const MESSAGE_MAX_CHARS = 4000;
 
@@ -63,7 +70,12 @@ export async function execWrapped(client: ApiClient, spool: Spool, options: Exec
     run_key: randomUUID(),
   };
   const started = (async () => {
-    if (options.register) await register(client, options.register);
+    if (options.register) {
+      await register(client, options.register).catch((error: unknown) => {
+        if (!(error instanceof ApiRejectedError)) throw error;
+        say.warn(`not registered: ${error.message}`);
+      });
+    }
     return sendStart(client, start);
   })().then(
     (id) => ({ id }) as const,
@@ -88,39 +100,78 @@ export async function execWrapped(client: ApiClient, spool: Spool, options: Exec
   }
 
   const report = { ...(options.register ? { register: options.register } : {}), start, finish };
-  const outcome = await started;
+  // Written ahead: the report is on disk before it is sent, and deleted once the API has it, so a
+  // signal or a kill while it is being sent loses nothing. From here a signal ends the wrapper
+  // (with the command's code) as soon as the report is on disk.
+  let onDisk = false;
+  let exitWhenOnDisk = false;
+  const leave = () => (onDisk ? process.exit(ended.exitCode) : (exitWhenOnDisk = true));
+  for (const signal of FORWARDED) process.on(signal, leave);
+  const file = await spool.save(report).catch((e: unknown) => {
+    say.warn(`the run report could not be spooled: ${errorText(e)}`);
+    return null;
+  });
+  onDisk = true;
+  if (exitWhenOnDisk) process.exit(ended.exitCode);
+  const deadline = new Deferred();
+  const timer = setTimeout(
+    () => deadline.fail(new ApiUnavailableError(`no answer within ${REPORT_DEADLINE_MS / 1000} s`)),
+    REPORT_DEADLINE_MS,
+  );
   try {
-    if ('id' in outcome) await sendFinish(client, outcome.id, finish);
-    else if (outcome.error instanceof ApiUnavailableError) await deliver(client, report);
-    else throw outcome.error;
+    await Promise.race([
+      deadline.promise,
+      (async () => {
+        const outcome = await started;
+        if ('id' in outcome) await sendFinish(client, outcome.id, finish);
+        else if (outcome.error instanceof ApiUnavailableError) await deliver(client, report);
+        else throw outcome.error;
+      })(),
+    ]);
+    if (file) await rm(file, { force: true });
     say.info(`run recorded (${finish.status}, exit code ${ended.exitCode})`);
   } catch (error) {
-    if (error instanceof ApiUnavailableError) {
-      const file = await spool.save(report).catch((e: unknown) => {
-        say.warn(`the run was not recorded and could not be spooled: ${errorText(e)}`);
-        return null;
-      });
-      if (file) say.warn(`${error.message}; the run report is spooled (${file}); \`capsule flush\` delivers it`);
+    if (error instanceof ApiUnavailableError && file) {
+      say.warn(`${error.message}; the run report is spooled (${file}); \`capsule flush\` delivers it`);
     } else {
+      if (file) await rm(file, { force: true });
       say.warn(`the run was not recorded: ${errorText(error)}`);
     }
+  } finally {
+    clearTimeout(timer);
   }
-  await flushing;
+  // The backlog of earlier reports is delivered while there is time; what is left waits.
+  await Promise.race([flushing, new Promise((resolve) => setTimeout(resolve, FLUSH_GRACE_MS).unref())]);
   return ended.exitCode;
 }
 
-/** Runs the command to its end; never throws. */
+/** A promise rejected from outside. */
+class Deferred {
+  fail!: (error: Error) => void;
+  readonly promise = new Promise<never>((_, reject) => (this.fail = reject));
+}
+
+/**
+ * Runs the command to its end; never throws. With a time-out the command gets a process group of
+ * its own, so the time-out (and a forwarded signal) reaches what it started too; without one it
+ * stays in the wrapper's group, where an interactive command can read its terminal.
+ */
 function runCommand(options: ExecOptions): Promise<Ended & { tail?: string }> {
   return new Promise((resolve) => {
     const capture = options.outputTailBytes > 0;
     const tail = new TailBuffer(options.outputTailBytes);
-    let child;
+    const group = options.timeoutSeconds !== undefined;
+    let child: ChildProcess;
     try {
-      child = spawn(options.command, options.args, { stdio: capture ? ['inherit', 'pipe', 'pipe'] : 'inherit' });
+      child = spawn(options.command, options.args, {
+        stdio: capture ? ['inherit', 'pipe', 'pipe'] : 'inherit',
+        detached: group,
+      });
     } catch (error) {
       resolve(notStarted(options.command, error));
       return;
     }
+    const streams = capture ? [child.stdout!, child.stderr!] : [];
     if (capture) {
       for (const [from, to] of [
         [child.stdout!, process.stdout],
@@ -128,30 +179,40 @@ function runCommand(options: ExecOptions): Promise<Ended & { tail?: string }> {
       ] as const) {
         from.on('data', (chunk: Buffer) => tail.push(chunk));
         from.pipe(to, { end: false });
-        // Our own output closed (a reader that went away): the command's output is still read.
-        to.on('error', () => undefined);
+        // Our reader went away (`| head`): the command's next write fails, as without the wrapper.
+        to.on('error', () => from.destroy());
       }
     }
+    const send = (signal: NodeJS.Signals) => {
+      try {
+        if (group && child.pid !== undefined) process.kill(-child.pid, signal);
+        else child.kill(signal);
+      } catch {
+        // Already gone.
+      }
+    };
     let signalled: NodeJS.Signals | undefined;
     let timedOut = false;
     const forward = (signal: NodeJS.Signals) => {
       signalled = signal;
-      child.kill(signal);
+      send(signal);
     };
     for (const signal of FORWARDED) process.on(signal, forward);
     let killer: NodeJS.Timeout | undefined;
-    const timer =
-      options.timeoutSeconds === undefined
-        ? undefined
-        : setTimeout(() => {
-            timedOut = true;
-            child.kill('SIGTERM');
-            killer = setTimeout(() => child.kill('SIGKILL'), options.killAfterSeconds * 1000);
-          }, options.timeoutSeconds * 1000);
+    const timer = group
+      ? setTimeout(() => {
+          timedOut = true;
+          send('SIGTERM');
+          killer = setTimeout(() => send('SIGKILL'), options.killAfterSeconds * 1000);
+        }, options.timeoutSeconds! * 1000)
+      : undefined;
+    let finished = false;
     const done = (result: Ended) => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
       clearTimeout(killer);
-      // Signals that come while the report is sent are ignored: the command has ended.
+      // Signals that come while the report is written are the wrapper's (execWrapped's).
       for (const signal of FORWARDED) {
         process.off(signal, forward);
         process.on(signal, () => undefined);
@@ -159,7 +220,7 @@ function runCommand(options: ExecOptions): Promise<Ended & { tail?: string }> {
       resolve({ ...result, tail: capture ? tail.text(MESSAGE_MAX_CHARS) : undefined });
     };
     child.on('error', (error) => done(notStarted(options.command, error)));
-    child.on('close', (code, signal) => {
+    child.on('exit', (code, signal) => {
       const exitCode = code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0);
       const status: RunFinish['status'] = timedOut
         ? 'timeout'
@@ -168,7 +229,15 @@ function runCommand(options: ExecOptions): Promise<Ended & { tail?: string }> {
           : exitCode === 0
             ? 'success'
             : 'error';
-      done({ exitCode, status });
+      // The output the command wrote is read to its end; a child it left behind holding the
+      // pipes does not keep the wrapper waiting.
+      const drained = () => done({ exitCode, status });
+      if (streams.every((stream) => stream.readableEnded || stream.destroyed)) return drained();
+      child.once('close', drained);
+      setTimeout(() => {
+        streams.forEach((stream) => stream.destroy());
+        drained();
+      }, PIPE_DRAIN_MS).unref();
     });
   });
 }

@@ -2,7 +2,14 @@
 import os from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ApiClient } from './api-client';
-import { type CliConfig, ConfigError, type ConfigFlags, defaultConfigFile, resolveConfig } from './config';
+import {
+  type CliConfig,
+  ConfigError,
+  type ConfigFlags,
+  defaultConfigFile,
+  resolveConfig,
+  spoolOnlyConfig,
+} from './config';
 import { errorText, execWrapped, type Say } from './exec';
 import { listCapsules, listRuns, type Out, showSchedule, showStatus } from './read-commands';
 import { Spool } from './spool';
@@ -50,6 +57,17 @@ function say(verbose: boolean): Say {
   };
 }
 
+/** user@host; a container user without a passwd entry is its uid (os.userInfo throws then). */
+function defaultActor(): string {
+  let user: string;
+  try {
+    user = os.userInfo().username;
+  } catch {
+    user = process.env.USER ?? `uid-${process.getuid?.() ?? 'unknown'}`;
+  }
+  return `${user}@${os.hostname()}`;
+}
+
 function out(): Out {
   return { write: (text) => process.stdout.write(text), color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR };
 }
@@ -63,7 +81,7 @@ program
   .description('run a command and record its run: started, then finished with its status, exit code and duration')
   .argument('<slug>', 'the capsule the run belongs to')
   .argument('<command...>', 'the command and its arguments, after --')
-  .option('--actor <name>', 'who ran it', `${os.userInfo().username}@${os.hostname()}`)
+  .option('--actor <name>', 'who ran it (default: user@host)')
   .option(
     '--timeout <seconds>',
     'stop the command after this long (SIGTERM, then SIGKILL) and record a timeout',
@@ -84,8 +102,8 @@ program
   )
   .option('--register-file <file>', 'the capsule as JSON, as POST /api/capsules takes it (implies --register)')
   .option('--title <title>', 'with --register: the capsule title (default: the slug)')
-  .option('--kind <kind>', 'with --register: the capsule kind', 'job')
-  .option('--mode <mode>', 'with --register: the capsule mode', 'automated')
+  .option('--kind <kind>', 'with --register: the capsule kind (a new capsule: job)')
+  .option('--mode <mode>', 'with --register: the capsule mode (a new capsule: automated)')
   .option('--schedule <cron>', 'with --register: the cron schedule')
   .option('--timezone <zone>', 'with --register: the schedule time zone (IANA)')
   .option('-v, --verbose', 'say what was reported (on stderr)')
@@ -105,7 +123,7 @@ happens to the report. When the API cannot be reached the report is spooled and 
     } catch (error) {
       // Never keep the job from running: report nowhere, spool to the default place.
       speak.warn(`${errorText(error)}; the run will be spooled`);
-      cfg = resolveConfig({ url: 'http://invalid.invalid', spoolDir: process.env.CAPSULES_SPOOL_DIR }, {});
+      cfg = spoolOnlyConfig(program.opts<ConfigFlags>());
     }
     let register: Record<string, unknown> | undefined;
     try {
@@ -121,7 +139,7 @@ happens to the report. When the API cannot be reached the report is spooled and 
         slug,
         command: cmd,
         args,
-        actor: options.actor as string,
+        actor: (options.actor as string | undefined) ?? defaultActor(),
         timeoutSeconds: options.timeout as number | undefined,
         killAfterSeconds: options.killAfter as number,
         outputTailBytes: options.outputTail as number,
@@ -133,6 +151,7 @@ happens to the report. When the API cannot be reached the report is spooled and 
     );
   });
 
+/** The capsule fields to register: those given (a file's, or the flags'), with the slug. */
 async function registration(
   slug: string,
   options: Record<string, unknown>,
@@ -143,14 +162,14 @@ async function registration(
     return { ...value, slug };
   }
   if (!options.register) return undefined;
-  return {
-    slug,
-    title: options.title ?? slug,
+  const given = Object.entries({
+    title: options.title,
     kind: options.kind,
     mode: options.mode,
-    ...(options.schedule ? { schedule: options.schedule } : {}),
-    ...(options.timezone ? { timezone: options.timezone } : {}),
-  };
+    schedule: options.schedule,
+    timezone: options.timezone,
+  }).filter(([, value]) => value !== undefined);
+  return { slug, ...Object.fromEntries(given) };
 }
 
 program

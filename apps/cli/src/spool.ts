@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { ApiRejectedError, ApiUnavailableError, type ApiClient } from './api-client';
+import { ApiRejectedError, type ApiClient } from './api-client';
 import { deliver, type RunReport } from './report';
 
+/** Refusals that may pass later: the key (fixed or granted), a capsule registered later. */
+const WAIT_ON = [401, 403, 404];
 /** A claimed file whose flusher died is claimable again after this long. */
 const STALE_CLAIM_MS = 10 * 60_000;
 const SUFFIX = '.json';
@@ -39,41 +41,59 @@ export class Spool {
   /** Delivers every spooled report (oldest first); stops at the first the API cannot take now. */
   async flush(client: ApiClient): Promise<FlushResult> {
     const result: FlushResult = { delivered: 0, waiting: 0, rejected: 0 };
-    const names = await this.pending();
-    for (let i = 0; i < names.length; i++) {
-      const claimed = await this.claim(names[i]);
+    const entries = await this.pending();
+    for (let i = 0; i < entries.length; i++) {
+      const { name, current } = entries[i];
+      const claimed = await this.claim(current, name);
       if (!claimed) continue; // another flush has it
+      const putBack = () => fs.rename(claimed, path.join(this.dir, name)).catch(() => undefined);
       let report: RunReport;
       try {
         report = parseReport(await fs.readFile(claimed, 'utf8'));
-      } catch {
-        await this.reject(claimed, names[i]);
-        result.rejected++;
-        result.lastError = `${names[i]} is not a report; moved to rejected/`;
-        continue;
+      } catch (error) {
+        if (error instanceof SyntaxError || error instanceof NotAReport) {
+          await this.reject(claimed, name);
+          result.rejected++;
+          result.lastError = `${name} is not a run report; moved to rejected/`;
+          continue;
+        }
+        await putBack();
+        result.lastError = `cannot read ${name}: ${(error as Error).message}`;
+        result.waiting += entries.length - i;
+        break;
       }
       try {
         await deliver(client, report);
         await fs.rm(claimed, { force: true });
         result.delivered++;
       } catch (error) {
+        // Refused for good (the body itself): rejected/. Refused for now (the key, a capsule not
+        // registered yet): it waits, the others go on. Not reachable: they all wait.
         if (error instanceof ApiRejectedError) {
-          await this.reject(claimed, names[i]);
-          result.rejected++;
+          if (WAIT_ON.includes(error.status)) {
+            await putBack();
+            result.waiting++;
+          } else {
+            await this.reject(claimed, name);
+            result.rejected++;
+          }
           result.lastError = error.message;
           continue;
         }
-        await fs.rename(claimed, path.join(this.dir, names[i])).catch(() => undefined);
-        result.lastError = error instanceof ApiUnavailableError ? error.message : String(error);
-        result.waiting = names.length - i;
+        await putBack();
+        result.lastError = error instanceof Error ? error.message : String(error);
+        result.waiting += entries.length - i;
         break;
       }
     }
     return result;
   }
 
-  /** The reports waiting (file names, oldest first), stale claims released first. */
-  async pending(): Promise<string[]> {
+  /**
+   * The reports waiting, oldest first: each file's report name and its current file name (a
+   * claim whose flusher died, unchanged for STALE_CLAIM_MS, is claimed again from its own name).
+   */
+  async pending(): Promise<{ name: string; current: string }[]> {
     let entries: string[];
     try {
       entries = await fs.readdir(this.dir);
@@ -81,30 +101,31 @@ export class Spool {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
     }
-    for (const entry of entries.filter((e) => e.includes(CLAIM))) {
-      const full = path.join(this.dir, entry);
-      const stat = await fs.stat(full).catch(() => undefined);
-      if (stat && Date.now() - stat.mtimeMs > STALE_CLAIM_MS) {
-        await fs.rename(full, path.join(this.dir, entry.slice(0, entry.indexOf(CLAIM)))).catch(() => undefined);
+    const found: { name: string; current: string }[] = [];
+    for (const entry of entries) {
+      if (entry.startsWith('.')) continue;
+      if (!entry.includes(CLAIM)) {
+        if (entry.endsWith(SUFFIX)) found.push({ name: entry, current: entry });
+        continue;
+      }
+      // A rename sets ctime: a claim's age is how long ago it was claimed.
+      const stat = await fs.stat(path.join(this.dir, entry)).catch(() => undefined);
+      if (stat && Date.now() - stat.ctimeMs > STALE_CLAIM_MS) {
+        found.push({ name: entry.slice(0, entry.indexOf(CLAIM)), current: entry });
       }
     }
-    return (await fs.readdir(this.dir))
-      .filter((e) => e.endsWith(SUFFIX) && !e.startsWith('.') && !e.includes(CLAIM))
-      .sort();
+    return found.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
   }
 
   /** Renames the file to a name only this process uses; null when another process got it first. */
-  private async claim(name: string): Promise<string | null> {
+  private async claim(current: string, name: string): Promise<string | null> {
     const claimed = path.join(this.dir, `${name}${CLAIM}${process.pid}-${randomBytes(4).toString('hex')}`);
     try {
-      await fs.rename(path.join(this.dir, name), claimed);
+      await fs.rename(path.join(this.dir, current), claimed);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
     }
-    // A fresh mtime: the claim is not taken for a stale one while it is being sent.
-    const now = new Date();
-    await fs.utimes(claimed, now, now).catch(() => undefined);
     return claimed;
   }
 
@@ -115,10 +136,12 @@ export class Spool {
   }
 }
 
+class NotAReport extends Error {}
+
 function parseReport(text: string): RunReport {
   const value = JSON.parse(text) as Partial<RunReport> & { version?: unknown };
   if (value.version !== 1 || typeof value.start?.run_key !== 'string' || typeof value.finish?.status !== 'string') {
-    throw new Error('not a report');
+    throw new NotAReport('not a report');
   }
   return { ...(value.register ? { register: value.register } : {}), start: value.start, finish: value.finish };
 }
