@@ -1,11 +1,29 @@
-// The reference the service is measured against: a hand-written Fastify + pg
-// server that validates a run report and does the same INSERT as the service
-// (one statement, capsule looked up inside it; the same rollup triggers fire).
+// The reference the service is measured against: what a user would write instead, at its
+// honest best. A hand-written Fastify + pg server that validates a run report and does one
+// INSERT (the capsule looked up inside it) into a plain runs table of its own: a primary key,
+// the capsule foreign key, a status check, the index a capsule's runs page needs; no triggers,
+// no rollups, no alerts (issue 17: the bar is the bare INSERT).
 // Usage: DATABASE_URL=… PORT=… node bench/reference/server.mjs
 import Fastify from 'fastify';
 import pg from 'pg';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.POOL_SIZE ?? 16) });
+await pool.query(`
+  CREATE TABLE IF NOT EXISTS reference_runs (
+    id               bigserial PRIMARY KEY,
+    capsule_id       integer NOT NULL REFERENCES capsules (id) ON DELETE CASCADE,
+    capsule_revision integer NOT NULL,
+    actor            text NOT NULL,
+    status           text NOT NULL CHECK (status IN ('running', 'success', 'error', 'timeout', 'cancelled')),
+    started_at       timestamptz NOT NULL,
+    completed_at     timestamptz,
+    duration_ms      bigint,
+    artifact_uri     text,
+    checksum         text
+  )`);
+await pool.query(
+  'CREATE INDEX IF NOT EXISTS reference_runs_capsule_newest ON reference_runs (capsule_id, started_at DESC, id DESC)',
+);
 const app = Fastify({ logger: false, bodyLimit: 65536 });
 const STATUSES = new Set(['running', 'success', 'error', 'timeout', 'cancelled']);
 const isText = (v, max) => typeof v === 'string' && v.length >= 1 && v.length <= max;
@@ -29,8 +47,9 @@ app.post('/api/capsules/run', async (request, reply) => {
   const status = b.status ?? 'success';
   const { rows } = await pool.query({
     name: 'insert-run',
-    text: `INSERT INTO capsule_runs (capsule_id, capsule_revision, actor, status, started_at, completed_at, artifact_uri, checksum)
-           SELECT c.id, c.revision, $2, $3, now(), CASE WHEN $3 = 'running' THEN NULL ELSE now() END, $4, $5
+    text: `INSERT INTO reference_runs (capsule_id, capsule_revision, actor, status, started_at, completed_at, duration_ms, artifact_uri, checksum)
+           SELECT c.id, c.revision, $2, $3, now(), CASE WHEN $3 = 'running' THEN NULL ELSE now() END,
+                  CASE WHEN $3 = 'running' THEN NULL ELSE 0 END, $4, $5
            FROM capsules c WHERE c.slug = $1
            RETURNING id, started_at, completed_at, duration_ms`,
     values: [b.capsule_slug, b.actor, status, b.artifact_uri ?? null, b.checksum ?? null],
