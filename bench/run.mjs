@@ -176,7 +176,7 @@ function getPath(base, makePath) {
 }
 
 /** Median latency of sequential requests (one at a time, no queueing), in ms. */
-async function unloaded(base, path, times = 15) {
+async function unloaded(base, path, times = 41) {
   await drained(base);
   const samples = [];
   for (let i = 0; i < times; i++) {
@@ -536,7 +536,7 @@ ${rounds.map((r) => `${fmt(r.ratio)} × (${r.s.rps} / ${r.r.rps})`).join(', ')}.
 | --- | ---: | ---: | ---: | ---: | ---: |
 ${rows.map((r) => `| ${r.label} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.rss} |`).join('\n')}
 
-Unloaded latency (median of 15 sequential requests, ms):
+Unloaded latency (median of 41 sequential requests, ms):
 
 | route | ${SMALL_RUNS.toLocaleString('en')}+ runs | ${largeLabel} |
 | --- | ---: | ---: |
