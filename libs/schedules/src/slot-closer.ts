@@ -87,7 +87,7 @@ export class SlotCloser extends PollingWorker {
         }
       }
       await this.outcomes.save(tx, capsuleId, settled, unsettled);
-      const seenRunAt = await this.outcomes.latestRunStart(tx, capsuleId);
+      const seenRunAt = mark.last_run_at;
       if (truncated) {
         const last = windows[windows.length - 1].start;
         await this.outcomes.advance(tx, capsuleId, {

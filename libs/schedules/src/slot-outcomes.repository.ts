@@ -16,6 +16,8 @@ export interface SlotMark {
   seen_run_at: Date | null;
   /** A run started after seen_run_at and before this is a duplicate of a matched slot: it changes nothing. */
   settled_until: Date | null;
+  /** The capsule's latest run start (its all-time rollup), read under the advisory lock. */
+  last_run_at: Date | null;
   /** A run arrived that starts here, in a closed window or before the open slot's run: slots from here are looked at again. */
   stale_from: Date | null;
 }
@@ -63,15 +65,16 @@ export class SlotOutcomesRepository {
   }
 
   /**
-   * The capsule's mark, locked (created when missing), when the capsule is still due at `now`;
+   * The capsule's mark, locked (created when missing), with its latest run start, when the
+   * capsule is still due at `now`;
    * undefined when another closer got to it first. The capsule's slot advisory lock comes first:
    * it waits for the capsule's runs in flight (their writers hold it shared, and take it before
    * they touch the mark, so the two orders agree).
    */
   async lock(tx: Queries, capsuleId: number, now: Date): Promise<SlotMark | undefined> {
     await tx.rows(sql`SELECT pg_advisory_xact_lock(${SLOT_LOCK_SPACE}, ${capsuleId})`);
-    const still = await tx.first<{ id: number }>(
-      sql`SELECT c.id FROM capsules c
+    const still = await tx.first<{ last_run_at: Date | null }>(
+      sql`SELECT a.last_run_at FROM capsules c
           LEFT JOIN capsule_slot_marks m ON m.capsule_id = c.id
           ${LAST_RUN}
           WHERE c.id = ${capsuleId} AND ${duePredicate(now)}`,
@@ -80,10 +83,11 @@ export class SlotOutcomesRepository {
     await tx.rows(
       sql`INSERT INTO capsule_slot_marks (capsule_id) VALUES (${capsuleId}) ON CONFLICT (capsule_id) DO NOTHING`,
     );
-    return tx.first<SlotMark>(
+    const mark = await tx.first<Omit<SlotMark, 'last_run_at'>>(
       sql`SELECT capsule_id, closed_until, close_after, seen_run_at, settled_until, stale_from FROM capsule_slot_marks
           WHERE capsule_id = ${capsuleId} FOR UPDATE`,
     );
+    return mark && { ...mark, last_run_at: still.last_run_at };
   }
 
   /** The first run started in each window [start, end) (an end of null: open), one index probe each. */
@@ -101,14 +105,6 @@ export class SlotOutcomesRepository {
           ) r`,
     );
     return rows.map((r) => ({ id: String(r.id), status: r.status, startedAt: r.started_at }));
-  }
-
-  /** The start of the capsule's latest run. */
-  async latestRunStart(tx: Queries, capsuleId: number): Promise<Date | null> {
-    const row = await tx.first<{ at: Date | null }>(
-      sql`SELECT max(started_at) AS at FROM capsule_runs WHERE capsule_id = ${capsuleId}`,
-    );
-    return row?.at ?? null;
   }
 
   /** Stores settled slots (changed ones rewritten) and forgets `unsettled` ones (pending again). */
