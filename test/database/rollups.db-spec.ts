@@ -1,11 +1,27 @@
 import { DataSource } from 'typeorm';
-import { bucketOf, buildDataSourceOptions, HISTOGRAM_BUCKETS } from '@app/database';
+import {
+  bucketOf,
+  buildDataSourceOptions,
+  FAILED_RUN_STATUSES,
+  FINAL_RUN_STATUSES,
+  HISTOGRAM_BUCKETS,
+  ROLLUP_COUNTERS,
+  RUN_STATUSES,
+  SUCCESSFUL_RUN_STATUSES,
+} from '@app/database';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
  * The rollups kept by the triggers always equal a full recomputation from
  * capsule_runs, whatever mix of writes reached the table.
  */
+/** The vocabulary in SQL: a counter per status, and the status lists (the recomputation reads these, not copies). */
+const statusIn = (statuses: readonly string[]) => `status IN (${statuses.map((x) => `'${x}'`).join(', ')})`;
+const COUNTED = RUN_STATUSES.map(
+  (status) => `(count(*) FILTER (WHERE status = '${status}'))::int AS ${ROLLUP_COUNTERS[status]}`,
+).join(',\n               ');
+const COUNTERS = RUN_STATUSES.map((status) => ROLLUP_COUNTERS[status]).join(', ');
+
 describe('run rollups', () => {
   let db: TestDatabase;
   let ds: DataSource;
@@ -32,24 +48,20 @@ describe('run rollups', () => {
                             WHEN 'day' THEN date_trunc('day', r.started_at, 'UTC')
                             ELSE '-infinity'::timestamptz END AS bucket_start,
                count(*)::int AS total_runs,
-               (count(*) FILTER (WHERE r.status = 'running'))::int AS running_runs,
-               (count(*) FILTER (WHERE r.status = 'success'))::int AS successful_runs,
-               (count(*) FILTER (WHERE r.status = 'error'))::int AS error_runs,
-               (count(*) FILTER (WHERE r.status = 'timeout'))::int AS timeout_runs,
-               (count(*) FILTER (WHERE r.status = 'cancelled'))::int AS cancelled_runs,
+               ${COUNTED},
                count(r.duration_ms)::int AS runtime_count,
                COALESCE(sum(r.duration_ms), 0)::bigint AS runtime_sum_ms,
                runtime_histogram_of(array_agg(r.duration_ms)) AS runtime_histogram,
                CASE WHEN g.grain = 'all' THEN max(r.started_at) END AS last_run_at,
-               CASE WHEN g.grain = 'all' THEN max(r.completed_at) FILTER (WHERE r.status = 'success') END AS last_success_at,
-               CASE WHEN g.grain = 'all' THEN max(r.completed_at) FILTER (WHERE r.status IN ('error', 'timeout')) END
+               CASE WHEN g.grain = 'all' THEN max(r.completed_at) FILTER (WHERE ${statusIn(SUCCESSFUL_RUN_STATUSES)}) END
+                 AS last_success_at,
+               CASE WHEN g.grain = 'all' THEN max(r.completed_at) FILTER (WHERE ${statusIn(FAILED_RUN_STATUSES)}) END
                  AS last_failure_at
         FROM capsule_runs r CROSS JOIN (VALUES ('hour'), ('day'), ('all')) AS g(grain)
         GROUP BY 1, 2, 3
       ),
       actual AS (
-        SELECT capsule_id, grain, bucket_start, total_runs, running_runs, successful_runs, error_runs, timeout_runs,
-               cancelled_runs, runtime_count, runtime_sum_ms,
+        SELECT capsule_id, grain, bucket_start, total_runs, ${COUNTERS}, runtime_count, runtime_sum_ms,
                COALESCE(runtime_histogram, array_fill(0, ARRAY[128])) AS runtime_histogram,
                last_run_at, last_success_at, last_failure_at
         FROM capsule_run_rollups WHERE total_runs <> 0
@@ -64,19 +76,14 @@ describe('run rollups', () => {
     return ds.query(`
       WITH expected AS (
         SELECT capsule_id, COALESCE(capsule_revision, 0) AS revision, count(*)::int AS total_runs,
-               (count(*) FILTER (WHERE status = 'running'))::int AS running_runs,
-               (count(*) FILTER (WHERE status = 'success'))::int AS successful_runs,
-               (count(*) FILTER (WHERE status = 'error'))::int AS error_runs,
-               (count(*) FILTER (WHERE status = 'timeout'))::int AS timeout_runs,
-               (count(*) FILTER (WHERE status = 'cancelled'))::int AS cancelled_runs,
+               ${COUNTED},
                count(duration_ms)::int AS runtime_count,
                COALESCE(sum(duration_ms), 0)::bigint AS runtime_sum_ms,
                runtime_histogram_of(array_agg(duration_ms)) AS runtime_histogram
         FROM capsule_runs GROUP BY 1, 2
       ),
       actual AS (
-        SELECT capsule_id, revision, total_runs, running_runs, successful_runs, error_runs, timeout_runs,
-               cancelled_runs, runtime_count, runtime_sum_ms,
+        SELECT capsule_id, revision, total_runs, ${COUNTERS}, runtime_count, runtime_sum_ms,
                COALESCE(runtime_histogram, array_fill(0, ARRAY[128])) AS runtime_histogram
         FROM capsule_revision_rollups WHERE total_runs <> 0
       )
@@ -88,7 +95,8 @@ describe('run rollups', () => {
   async function zeroRowsAreEmpty(): Promise<void> {
     const rows: { n: number }[] = await ds.query(`
       SELECT count(*)::int AS n FROM capsule_run_rollups
-      WHERE total_runs = 0 AND (running_runs <> 0 OR successful_runs <> 0 OR runtime_count <> 0 OR runtime_sum_ms <> 0
+      WHERE total_runs = 0 AND (${RUN_STATUSES.map((s) => `${ROLLUP_COUNTERS[s]} <> 0`).join(' OR ')}
+        OR runtime_count <> 0 OR runtime_sum_ms <> 0
         OR EXISTS (SELECT 1 FROM unnest(runtime_histogram) h WHERE h <> 0))`);
     expect(rows[0].n).toBe(0);
   }
@@ -110,7 +118,7 @@ describe('run rollups', () => {
       const capsule = `c${1 + Math.floor(random() * 5)}`;
       const startedAt = new Date(Date.UTC(2026, 10, 20) + Math.floor(random() * 5 * 24 * 3600) * 1000).toISOString();
       if (action < 0.45) {
-        const status = pick(['running', 'success', 'error', 'timeout', 'cancelled']);
+        const status = pick(RUN_STATUSES);
         const duration = Math.floor(random() ** 3 * 600_000);
         await ds.query(
           `INSERT INTO capsule_runs (capsule_id, actor, status, started_at, completed_at, capsule_revision)
@@ -133,7 +141,7 @@ describe('run rollups', () => {
         await ds.query(
           `UPDATE capsule_runs SET status = $1, completed_at = started_at + interval '42 seconds'
            WHERE id = (SELECT id FROM capsule_runs WHERE status = 'running' ORDER BY id LIMIT 1)`,
-          [pick(['success', 'error', 'timeout'])],
+          [pick(FINAL_RUN_STATUSES)],
         );
       } else if (action < 0.85) {
         // A change no API makes: move a finished run in time and flip its outcome.

@@ -1,11 +1,11 @@
 import { Client } from 'pg';
-import { FAILED_RUN_STATUSES, ROLLUP_COUNTERS, RUN_STATUSES } from '@app/database';
+import { ROLLUP_COUNTERS, RUN_OUTCOMES, RUN_STATUSES } from '@app/database';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
  * The run-status vocabulary is declared once in code (libs/database/src/ledger-vocabulary.ts) and
- * spelled again in SQL by the migrations (a CHECK, the rollup counters, the triggers' failure
- * test): they must agree, so a status added in one place and not the other fails here.
+ * spelled again in SQL by the migrations (a CHECK, the rollup counters, the triggers' success
+ * and failure tests): they must agree, so a status added in one place and not the other fails here.
  */
 describe('run-status vocabulary: the code and the database agree', () => {
   let db: TestDatabase;
@@ -41,8 +41,9 @@ describe('run-status vocabulary: the code and the database agree', () => {
     },
   );
 
-  it('the rollups count a failure exactly where FAILED_RUN_STATUSES says (last_failure_at)', async () => {
+  it('each status moves its own counter in both rollups, and success and failure where RUN_OUTCOMES says', async () => {
     await client.query(`INSERT INTO capsules (slug, title, kind, mode) VALUES ('vocabulary', 'V', 'k', 'm')`);
+    const counters = Object.values(ROLLUP_COUNTERS);
     for (const status of RUN_STATUSES) {
       await client.query(
         `INSERT INTO capsule_runs (capsule_id, actor, status, started_at, completed_at)
@@ -50,17 +51,28 @@ describe('run-status vocabulary: the code and the database agree', () => {
          FROM capsules WHERE slug = 'vocabulary'`,
         [status],
       );
-      const { rows } = await client.query<{ failed: boolean }>(
-        `SELECT r.last_failure_at IS NOT NULL AS failed FROM capsule_run_rollups r JOIN capsules c ON c.id = r.capsule_id
+      const all = await client.query<Record<string, unknown>>(
+        `SELECT r.* FROM capsule_run_rollups r JOIN capsules c ON c.id = r.capsule_id
          WHERE c.slug = 'vocabulary' AND r.grain = 'all'`,
       );
-      await client.query(
-        `DELETE FROM capsule_runs WHERE capsule_id = (SELECT id FROM capsules WHERE slug = 'vocabulary')`,
+      const byRevision = await client.query<Record<string, unknown>>(
+        `SELECT r.* FROM capsule_revision_rollups r JOIN capsules c ON c.id = r.capsule_id WHERE c.slug = 'vocabulary'`,
       );
-      await client.query(
-        `DELETE FROM capsule_run_rollups WHERE capsule_id = (SELECT id FROM capsules WHERE slug = 'vocabulary')`,
-      );
-      expect([status, rows[0]?.failed ?? false]).toEqual([status, FAILED_RUN_STATUSES.includes(status)]);
+      for (const table of ['capsule_runs', 'capsule_run_rollups', 'capsule_revision_rollups']) {
+        await client.query(
+          `DELETE FROM ${table} WHERE capsule_id = (SELECT id FROM capsules WHERE slug = 'vocabulary')`,
+        );
+      }
+      const counted = (row: Record<string, unknown> | undefined) =>
+        Object.fromEntries(counters.map((c) => [c, Number(row?.[c] ?? 0)]));
+      const expected = Object.fromEntries(counters.map((c) => [c, c === ROLLUP_COUNTERS[status] ? 1 : 0]));
+      expect([status, counted(all.rows[0])]).toEqual([status, expected]);
+      expect([status, counted(byRevision.rows[0])]).toEqual([status, expected]);
+      expect([status, all.rows[0]?.last_failure_at != null, all.rows[0]?.last_success_at != null]).toEqual([
+        status,
+        RUN_OUTCOMES[status] === 'failure',
+        RUN_OUTCOMES[status] === 'success',
+      ]);
     }
   });
 });

@@ -1,4 +1,4 @@
-import { isFailedRunStatus, type RunStatus } from '@app/database';
+import { isFailedRunStatus, RUN_OUTCOMES, type RunStatus } from '@app/database';
 
 /** A capsule's alert status: the last state a flip set (`late` is never stored: it is grace). */
 export const ALERT_STATUSES = ['new', 'up', 'down', 'paused'] as const;
@@ -93,7 +93,7 @@ export function flipForFinishedRun(status: AlertStatus, rules: AlertRules, run: 
     const reason = failureReason(rules.failure, run.recentStatuses);
     return reason ? down(reason) : null;
   }
-  if (run.status !== 'success') return null;
+  if (RUN_OUTCOMES[run.status] !== 'success') return null;
   const anomaly = durationAnomaly(rules, run.durationMs, run.rolling);
   if (anomaly) return down(anomaly);
   if (status !== 'down') return null;
@@ -148,11 +148,17 @@ export function isQuietReport(
 ): boolean {
   if (status === 'paused') return true;
   if (status === 'new') return false;
-  if (runStatus === 'running') return status === 'down' || !rules.stuck || maxRuntimeSeconds === null;
-  if (runStatus === 'cancelled') return true;
-  if (isFailedRunStatus(runStatus)) return status === 'down';
-  // A success: a recovery, or (up) a duration rule to check.
-  return status === 'up' && !hasDurationRules(rules);
+  switch (RUN_OUTCOMES[runStatus]) {
+    case 'open':
+      return status === 'down' || !rules.stuck || maxRuntimeSeconds === null;
+    case 'neutral':
+      return true;
+    case 'failure':
+      return status === 'down';
+    case 'success':
+      // A recovery, or (up) a duration rule to check.
+      return status === 'up' && !hasDurationRules(rules);
+  }
 }
 
 function hasDurationRules(rules: AlertRules): boolean {

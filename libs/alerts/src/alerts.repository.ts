@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database, type Queries, type RunStatus, sql, type Sql } from '@app/database';
+import { Database, type Queries, type RunStatus, sql, type Sql, SUCCESSFUL_RUN_STATUSES } from '@app/database';
 import { type AlertRules, type AlertStatus, type Flip, MIN_ROLLING_RUNS, ROLLING_RUNS } from './alert-rules';
 
 /** A capsule's alert row, locked for the transaction that read it. */
@@ -188,7 +188,8 @@ export class AlertsRepository {
       sql`WITH recent_successes AS (
             -- the latest successes but the one being judged (it is not its own yardstick)
             SELECT duration_ms AS d FROM capsule_runs
-            WHERE capsule_id = ${capsuleId} AND status = 'success' AND id <> ${rollingExcept ?? 0}
+            WHERE capsule_id = ${capsuleId} AND status = ANY(${SUCCESSFUL_RUN_STATUSES}::text[])
+              AND id <> ${rollingExcept ?? 0}
               AND duration_ms IS NOT NULL
             ORDER BY started_at DESC, id DESC LIMIT ${rolling ? ROLLING_RUNS : 0})
           SELECT c.id AS capsule_id, c.slug, c.title, c.kind, c.tags, c.status AS capsule_status, c.schedule,

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, Clock, isDatabaseUnavailable, describeError } from '@app/common';
-import { Database, type Queries, type RunStatus, sql } from '@app/database';
+import { Database, type Queries, RUN_OUTCOMES, type RunStatus, sql } from '@app/database';
 import { CronSchedule } from '@app/schedules';
 import {
   alertAfter,
@@ -98,7 +98,7 @@ export class AlertsService {
     const judged = run.status !== 'running' && run.completed_at !== null;
     const context = await this.alerts.context(tx, run.capsule_id, {
       recentRuns: judged ? recentRunsNeeded(rules) : 0,
-      rollingExcept: judged && run.status === 'success' && needsRolling(rules) ? run.id : null,
+      rollingExcept: judged && RUN_OUTCOMES[run.status] === 'success' && needsRolling(rules) ? run.id : null,
       floor: state.deadline_floor,
     });
     if (!context) return null;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CapsulesService } from '@app/capsules';
 import { Clock, RequestValidationError } from '@app/common';
-import { FAILED_RUN_STATUSES, ROLLUP_COUNTERS, type RollupCounter } from '@app/database';
+import { FAILED_RUN_STATUSES, ROLLUP_COUNTERS, type RollupCounter, SUCCESSFUL_RUN_STATUSES } from '@app/database';
 import { type ScheduleState, SchedulesService } from '@app/schedules';
 import {
   AnalyticsRepository,
@@ -47,12 +47,13 @@ export function windowStart(window: AnalyticsWindow, now: Date): { grain: Rollup
 /** Counts, success rate and runtimes (exact mean, histogram percentiles) of a rollup total. */
 export function metrics(t: RollupTotals): RunMetricsDto {
   const failed = FAILED_RUN_STATUSES.reduce((n, status) => n + t[ROLLUP_COUNTERS[status]], 0);
+  const succeeded = SUCCESSFUL_RUN_STATUSES.reduce((n, status) => n + t[ROLLUP_COUNTERS[status]], 0);
   const seconds = (ms: number | null) => (ms === null ? null : Math.round(ms) / 1000);
   return {
     total_runs: t.total_runs,
-    successful_runs: t.successful_runs,
+    successful_runs: succeeded,
     failed_runs: failed,
-    success_rate: t.successful_runs + failed === 0 ? null : t.successful_runs / (t.successful_runs + failed),
+    success_rate: succeeded + failed === 0 ? null : succeeded / (succeeded + failed),
     avg_runtime_seconds: t.runtime_count === 0 ? null : t.runtime_sum_ms / t.runtime_count / 1000,
     p50_runtime_seconds: seconds(percentile(t.runtime_histogram, 0.5)),
     p95_runtime_seconds: seconds(percentile(t.runtime_histogram, 0.95)),
@@ -138,10 +139,7 @@ export class AnalyticsService {
       entries.push({
         bucket_start: new Date(t).toISOString(),
         ...metrics(row),
-        running_runs: row.running_runs,
-        cancelled_runs: row.cancelled_runs,
-        error_runs: row.error_runs,
-        timeout_runs: row.timeout_runs,
+        ...counters((counter) => row[counter]),
       });
     }
     return entries;
@@ -158,10 +156,7 @@ export class AnalyticsService {
       version: row.version,
       became_current_at: iso(row.became_current_at),
       ...metrics(row),
-      running_runs: row.running_runs,
-      cancelled_runs: row.cancelled_runs,
-      error_runs: row.error_runs,
-      timeout_runs: row.timeout_runs,
+      ...counters((counter) => row[counter]),
     }));
   }
 

@@ -4,14 +4,48 @@
  * migrations spell the same words in SQL (the status CHECK, the rollup
  * counters, the triggers' failure test, the views' failures, the histogram
  * buckets); `test/database/vocabulary.db-spec.ts`, `analytics-views.db-spec.ts`
- * and `rollups.db-spec.ts` fail when the two disagree. Adding a status: here,
- * plus a migration.
+ * and `rollups.db-spec.ts` fail when the two disagree. Adding a status: here
+ * (the list, its outcome and its counter), plus a migration; the API's enums,
+ * the per-status counters of the analytics answers, the alert rules and the
+ * schedule state follow from these declarations.
  */
 export const RUN_STATUSES = ['running', 'success', 'error', 'timeout', 'cancelled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
+/**
+ * What a status means to the analytics, the schedule state and the alert rules: `open` (the run
+ * has not ended), `success`, `failure` (success rate, `last_failure_at`, a capsule `down`), or
+ * `neutral` (ended, neither: counted, but no success and no failure).
+ */
+export type RunOutcome = 'open' | 'success' | 'failure' | 'neutral';
+
+export const RUN_OUTCOMES = {
+  running: 'open',
+  success: 'success',
+  error: 'failure',
+  timeout: 'failure',
+  cancelled: 'neutral',
+} as const satisfies Record<RunStatus, RunOutcome>;
+
+export function statusesWithOutcome(outcome: RunOutcome): readonly RunStatus[] {
+  return RUN_STATUSES.filter((s) => RUN_OUTCOMES[s] === outcome);
+}
+
+/** Statuses that end a run (every one but the open ones). */
+export const FINAL_RUN_STATUSES: readonly RunStatus[] = RUN_STATUSES.filter((s) => RUN_OUTCOMES[s] !== 'open');
+
+/** Statuses in words for messages and descriptions: `a, b or c`. */
+export function statusList(statuses: readonly RunStatus[], conjunction = 'or'): string {
+  return statuses.length < 2
+    ? statuses.join('')
+    : `${statuses.slice(0, -1).join(', ')} ${conjunction} ${statuses[statuses.length - 1]}`;
+}
+
 /** Outcomes that count as failures (success rate, `last_failure_at`, a capsule `down`). */
-export const FAILED_RUN_STATUSES: readonly RunStatus[] = ['error', 'timeout'];
+export const FAILED_RUN_STATUSES: readonly RunStatus[] = statusesWithOutcome('failure');
+
+/** Outcomes that count as successes (success rate, `last_success_at`, a recovery). */
+export const SUCCESSFUL_RUN_STATUSES: readonly RunStatus[] = statusesWithOutcome('success');
 
 /** The counter column of each status in `capsule_run_rollups`. */
 export const ROLLUP_COUNTERS = {

@@ -9,6 +9,7 @@ import { RecordRunDto } from './dto/record-run.dto';
 import { RunResponseDto } from './dto/run-response.dto';
 import { RunsService } from './runs.service';
 import { ApiKeyAuth } from '@app/auth';
+import { FINAL_RUN_STATUSES, statusList } from '@app/database';
 import { RUN_STATUSES } from './run.entity';
 import { RunAlreadyFinishedError, RunKeyConflictError, RunNotFoundError } from './run.errors';
 
@@ -92,7 +93,7 @@ export class RunsController {
   @ApiOperation({
     summary: 'Finish a running run, or add details while it runs',
     description:
-      'A final status (success, error, timeout, cancelled) finishes the run; completed_at defaults to now and ' +
+      `A final status (${statusList(FINAL_RUN_STATUSES)}) finishes the run; completed_at defaults to now and ` +
       'must not precede started_at; duration_ms is derived. Repeating the same finish is answered 200 without ' +
       'change; finishing a finished run with another outcome is a 409.',
   })

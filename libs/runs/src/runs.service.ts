@@ -14,7 +14,7 @@ import {
   RequestValidationError,
   toInstant,
 } from '@app/common';
-import { Database } from '@app/database';
+import { Database, FINAL_RUN_STATUSES, statusList } from '@app/database';
 import type { ArtifactsQueryDto } from './dto/artifact.dto';
 import type { FinishRunDto } from './dto/finish-run.dto';
 import { RUN_PAGE, type ListRunsQueryDto } from './dto/list-runs-query.dto';
@@ -105,7 +105,7 @@ export class RunsService {
     if (completedAt && (input.status === undefined || input.status === 'running')) {
       errors.push({
         field: 'completed_at',
-        message: 'completed_at needs a final status (success, error, timeout or cancelled)',
+        message: `completed_at needs a final status (${statusList(FINAL_RUN_STATUSES)})`,
       });
     }
     if (errors.length) throw new RequestValidationError(errors);

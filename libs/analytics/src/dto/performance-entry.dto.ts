@@ -1,4 +1,12 @@
+import type { Type } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
+import {
+  FAILED_RUN_STATUSES,
+  ROLLUP_COUNTERS,
+  type RollupCounter,
+  RUN_STATUSES,
+  SUCCESSFUL_RUN_STATUSES,
+} from '@app/database';
 import { SlotCountsDto } from './slots.dto';
 
 /** The statistics of a set of runs, as every analytics answer reports them. */
@@ -6,10 +14,10 @@ export class RunMetricsDto {
   @ApiProperty({ example: 42, description: 'Every run, running ones included' })
   total_runs!: number;
 
-  @ApiProperty({ example: 40 })
+  @ApiProperty({ example: 40, description: `Runs that ended in ${SUCCESSFUL_RUN_STATUSES.join(' or ')}` })
   successful_runs!: number;
 
-  @ApiProperty({ example: 1, description: 'Runs that ended in error or timeout' })
+  @ApiProperty({ example: 1, description: `Runs that ended in ${FAILED_RUN_STATUSES.join(' or ')}` })
   failed_runs!: number;
 
   @ApiProperty({
@@ -100,30 +108,38 @@ export class KindPerformanceDto extends RunMetricsDto {
   uptime!: SlotCountsDto;
 }
 
+/** A counter per run status: the statuses are declared once (`RUN_STATUSES`), and so are these. */
+export type StatusCounts = Record<RollupCounter, number>;
+
+/**
+ * `Base` with one integer property per run status (`ROLLUP_COUNTERS`), documented for the
+ * OpenAPI document: a status added to the vocabulary appears in the answers and the schema.
+ */
+function WithStatusCounts<T extends Type<RunMetricsDto>>(Base: T): Type<InstanceType<T> & StatusCounts> {
+  abstract class StatusCountsDto extends Base {}
+  for (const status of RUN_STATUSES) {
+    const counter = ROLLUP_COUNTERS[status];
+    // Declared in a loop, the property has no design type to read: it is given.
+    ApiProperty({ type: 'integer', example: status === 'success' ? 40 : 0, description: `Runs with status ${status}` })(
+      StatusCountsDto.prototype as object,
+      counter,
+    );
+  }
+  return StatusCountsDto as unknown as Type<InstanceType<T> & StatusCounts>;
+}
+
 /** One bucket of GET /api/capsules/{slug}/stats. */
-export class StatsBucketDto extends RunMetricsDto {
+export class StatsBucketDto extends WithStatusCounts(RunMetricsDto) {
   @ApiProperty({
     example: '2026-11-24T00:00:00.000Z',
     format: 'date-time',
     description: 'Start of the UTC hour or day',
   })
   bucket_start!: string;
-
-  @ApiProperty({ example: 0 })
-  running_runs!: number;
-
-  @ApiProperty({ example: 0 })
-  cancelled_runs!: number;
-
-  @ApiProperty({ example: 1, description: 'Runs that ended in error' })
-  error_runs!: number;
-
-  @ApiProperty({ example: 0, description: 'Runs that ended in timeout' })
-  timeout_runs!: number;
 }
 
 /** One definition revision of GET /api/capsules/{slug}/stats?group_by=revision. */
-export class RevisionStatsDto extends RunMetricsDto {
+export class RevisionStatsDto extends WithStatusCounts(RunMetricsDto) {
   @ApiProperty({
     example: 3,
     description: 'The capsule definition revision the runs were reported under (0: before revisions were kept)',
@@ -141,16 +157,4 @@ export class RevisionStatsDto extends RunMetricsDto {
     description: 'When the revision became current',
   })
   became_current_at!: string | null;
-
-  @ApiProperty({ example: 0 })
-  running_runs!: number;
-
-  @ApiProperty({ example: 0 })
-  cancelled_runs!: number;
-
-  @ApiProperty({ example: 1, description: 'Runs that ended in error' })
-  error_runs!: number;
-
-  @ApiProperty({ example: 0, description: 'Runs that ended in timeout' })
-  timeout_runs!: number;
 }

@@ -1,6 +1,7 @@
 import { IsInstant, INSTANT_DOC } from '@app/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { FAILED_RUN_STATUSES, FINAL_RUN_STATUSES, statusList } from '@app/database';
 import { RUN_STATUSES, type RunStatus } from '../run.entity';
 import { CHECKSUM_DESCRIPTION, CHECKSUM_MAX_LENGTH, IsArtifactUri, IsChecksum, IsRunKey } from './run-validators';
 
@@ -23,8 +24,8 @@ export class RecordRunDto {
     enum: RUN_STATUSES,
     example: 'success',
     description:
-      'running (finish it later with PATCH), success, error, timeout or cancelled; error and timeout count as ' +
-      'failures. Left out: `success`.',
+      `running (finish it later with PATCH), ${statusList(FINAL_RUN_STATUSES)}; ` +
+      `${statusList(FAILED_RUN_STATUSES, 'and')} count as failures. Left out: \`success\`.`,
   })
   @IsOptional()
   @IsIn(RUN_STATUSES, { message: `status must be one of ${RUN_STATUSES.join(', ')}` })
