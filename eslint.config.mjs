@@ -47,7 +47,14 @@ function importBoundaries() {
                 : []),
               { group: ['@app/*/**'], message: 'import a lib through its barrel (@app/<lib>), not its files' },
               {
-                group: ['**/apps/**', '../../*/src/**', '../../../libs/**'],
+                // From any depth of a lib's folders: `../../capsules/src`, `../../../capsules/src/dto/x`.
+                group: [
+                  '**/apps/**',
+                  '**/libs/**',
+                  ...libs
+                    .filter((other) => other !== lib)
+                    .flatMap((other) => [`**/${other}/src`, `**/${other}/src/**`]),
+                ],
                 message: 'a lib imports no app, and other libs only through @app/<lib>',
               },
               ...(lib === 'database' ? [] : [DRIVER_INTERNALS]),
@@ -78,6 +85,19 @@ export default tseslint.config(
     },
   },
   ...importBoundaries(),
+  {
+    // The boundaries above are checked on static imports; `require` is refused by typescript-eslint.
+    files: ['libs/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportExpression:not([source.value=/^node:/])',
+          message: 'libs import statically (the import boundaries are checked on static imports)',
+        },
+      ],
+    },
+  },
   {
     files: ['apps/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [DRIVER_INTERNALS] }] },

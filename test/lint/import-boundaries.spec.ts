@@ -3,11 +3,13 @@ import { ESLint } from 'eslint';
 
 const root = path.resolve(__dirname, '../..');
 
+const BOUNDARY_RULES = ['no-restricted-imports', 'no-restricted-syntax', '@typescript-eslint/no-require-imports'];
+
 /** Lints `code` as if it were the file at `file` (relative to the repository), with the project's config. */
 async function lintAs(file: string, code: string): Promise<string[]> {
   const eslint = new ESLint({ cwd: root });
   const [result] = await eslint.lintText(code, { filePath: path.join(root, file) });
-  return result.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+  return result.messages.filter((m) => BOUNDARY_RULES.includes(m.ruleId ?? '')).map((m) => m.message);
 }
 
 /** `npm run lint` enforces the direction of dependencies between libs (eslint.config.mjs). */
@@ -28,6 +30,18 @@ describe('import boundaries', () => {
       "export * from '@app/capsules/capsules.service';",
     ],
     ['a lib imports an app', 'libs/runs/src/index.ts', "export * from '../../../apps/api/src/app.module';"],
+    [
+      'a lib reaches into another from a subfolder',
+      'libs/runs/src/dto/record-run.dto.ts',
+      "export * from '../../../capsules/src/capsules.service';",
+    ],
+    ["a lib reaches another's barrel by its path", 'libs/runs/src/index.ts', "export * from '../../capsules/src';"],
+    [
+      'a lib imports another dynamically',
+      'libs/capsules/src/index.ts',
+      "export const load = () => import('@app/runs');",
+    ],
+    ['a lib requires another', 'libs/capsules/src/index.ts', "export const runs: unknown = require('@app/runs');"],
     [
       'schedules imports the registry (capsules -> schedules only)',
       'libs/schedules/src/index.ts',
