@@ -30,6 +30,12 @@ export interface NewChannel {
 const COLUMNS = sql.raw(`id, name, type, target, secret, capsules, kinds, tags, consecutive_failures,
   last_success_at, last_failure_at, created_at`);
 
+/** What a channel update did; one that changed nothing says why. */
+export type UpdateChannelResult =
+  { outcome: 'updated'; channel: ChannelRow } | { outcome: 'not-found' } | { outcome: 'name-taken' };
+
+const UNIQUE_VIOLATION = '23505';
+
 /** `alert_channels`: where notifications go, their routing and health. */
 @Injectable()
 export class ChannelsRepository {
@@ -54,18 +60,14 @@ export class ChannelsRepository {
     return this.db.first<ChannelRow>(sql`SELECT ${COLUMNS} FROM alert_channels WHERE id = ${id}`);
   }
 
-  async nameTaken(name: string, exceptId: number): Promise<boolean> {
-    const row = await this.db.first(sql`SELECT 1 FROM alert_channels WHERE name = ${name} AND id <> ${exceptId}`);
-    return row !== undefined;
-  }
-
-  /** Applies the given changes; undefined when there is no such channel. */
-  update(
+  /** Applies the given changes; a change that stored nothing says why. */
+  async update(
     id: number,
     changes: Partial<Pick<NewChannel, 'name' | 'target' | 'capsules' | 'kinds' | 'tags'>>,
-  ): Promise<ChannelRow | undefined> {
-    return this.db.first<ChannelRow>(
-      sql`UPDATE alert_channels SET
+  ): Promise<UpdateChannelResult> {
+    const channel = await this.db
+      .first<ChannelRow>(
+        sql`UPDATE alert_channels SET
             name = COALESCE(${changes.name ?? null}, name),
             target = COALESCE(${changes.target ?? null}, target),
             capsules = COALESCE(${changes.capsules ?? null}::text[], capsules),
@@ -74,7 +76,14 @@ export class ChannelsRepository {
             updated_at = now()
           WHERE id = ${id}
           RETURNING ${COLUMNS}`,
-    );
+      )
+      .catch((error: unknown) => {
+        // The name is unique: another channel has it (perhaps taken a moment ago).
+        if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) return 'name-taken' as const;
+        throw error;
+      });
+    if (channel === 'name-taken') return { outcome: 'name-taken' };
+    return channel ? { outcome: 'updated', channel } : { outcome: 'not-found' };
   }
 
   async delete(id: number): Promise<boolean> {

@@ -62,24 +62,21 @@ export class ChannelsService {
       errors.push({ field: 'to', message: `a ${current.type} channel has no to` });
     if (errors.length) throw new RequestValidationError(errors);
     if (input.url !== undefined) this.checkTarget('url', input.url);
-    if (input.name !== undefined && (await this.channels.nameTaken(input.name, current.id))) {
-      throw new ChannelNameTakenError(input.name);
+    const result = await this.channels.update(current.id, {
+      name: input.name,
+      target: input.url ?? input.to,
+      capsules: input.capsules,
+      kinds: input.kinds,
+      tags: input.tags,
+    });
+    switch (result.outcome) {
+      case 'updated':
+        return result.channel;
+      case 'not-found':
+        throw new ChannelNotFoundError(id);
+      case 'name-taken':
+        throw new ChannelNameTakenError(input.name ?? current.name);
     }
-    const updated = await this.channels
-      .update(current.id, {
-        name: input.name,
-        target: input.url ?? input.to,
-        capsules: input.capsules,
-        kinds: input.kinds,
-        tags: input.tags,
-      })
-      .catch((error: unknown) => {
-        // Another request took the name between the check and the update.
-        if ((error as { code?: unknown }).code === '23505') throw new ChannelNameTakenError(input.name ?? current.name);
-        throw error;
-      });
-    if (!updated) throw new ChannelNotFoundError(id);
-    return updated;
   }
 
   async remove(id: string): Promise<void> {
