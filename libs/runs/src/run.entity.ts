@@ -1,5 +1,4 @@
-import { Column, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { CapsuleEntity } from '@app/capsules';
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { RUN_STATUSES, type RunStatus } from '@app/database';
 
 // The vocabulary is declared once, in libs/database (ledger-vocabulary.ts).
@@ -8,7 +7,9 @@ export type FinalRunStatus = Exclude<RunStatus, 'running'>;
 
 /**
  * A row of `capsule_runs` (see the CreateCapsuleRuns migration). Property
- * names are the column names. `id` and `duration_ms` are bigint columns: the
+ * names are the column names. This maps the row for TypeORM; the schema (the
+ * foreign key to `capsules` and its cascade, the CHECKs, the triggers) is the
+ * migrations' alone. `id` and `duration_ms` are bigint columns: the
  * driver hands them over as strings, the mappers turn them into numbers.
  */
 @Entity({ name: 'capsule_runs' })
@@ -18,10 +19,6 @@ export class RunEntity {
 
   @Column('integer')
   capsule_id!: number;
-
-  @ManyToOne(() => CapsuleEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'capsule_id' })
-  capsule?: CapsuleEntity;
 
   @Column('text')
   actor!: string;
@@ -63,6 +60,6 @@ export class RunEntity {
 }
 
 /** A run as read with its capsule's slug. */
-export interface RunRow extends Omit<RunEntity, 'capsule' | 'request_hash'> {
+export interface RunRow extends Omit<RunEntity, 'request_hash'> {
   capsule_slug: string;
 }
