@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { FixedClock } from '@app/common';
+import type { Test } from 'supertest';
+import { FixedClock, loadConfig } from '@app/common';
 import { committedOpenApiDocument, OpenApiResponseValidator } from '../support/openapi-response-validator';
 import { HttpReceiver, SmtpReceiver } from '../support/receivers';
 import { type AppOnUrl, createAppOnUrl } from '../support/app-on-url';
@@ -23,6 +24,8 @@ describe('alerts', () => {
     t = await createTestApp({
       clock,
       config: {
+        // The receivers are on loopback: allowed explicitly, not by the test environment's default.
+        alertsAllowPrivateDestinations: true,
         alertsPollIntervalMs: 50,
         alertsRetryBaseMs: 20,
         smtpUrl: smtp.url,
@@ -394,7 +397,7 @@ describe('alerts with replicas side by side', () => {
 
   beforeAll(async () => {
     await receiver.start();
-    const config = { alertsPollIntervalMs: 20, alertsRetryBaseMs: 20 };
+    const config = { alertsAllowPrivateDestinations: true, alertsPollIntervalMs: 20, alertsRetryBaseMs: 20 };
     first = await createTestApp({ clock, config });
     second = await createAppOnUrl(first.db.url, { clock, config });
     for (const name of ['one', 'two']) {
@@ -475,6 +478,238 @@ describe('alerts with replicas side by side', () => {
     }
     const [{ n }] = await first.dataSource.query(`SELECT count(*)::int AS n FROM capsule_flips`);
     expect(n).toBe(12);
+  });
+
+  it('a run stuck past max_runtime_seconds flips once and reaches each channel once, with both detectors running', async () => {
+    const replicas = [first, second];
+    clock.set('2026-12-02T07:00:00.000Z');
+    for (let i = 0; i < 4; i++) {
+      const slug = `hung-${i}`;
+      await replicas[i % 2]
+        .http()
+        .post('/api/capsules')
+        .send({ slug, title: slug, kind: 'k', mode: 'm', max_runtime_seconds: 600 })
+        .expect(200);
+      await replicas[(i + 1) % 2]
+        .http()
+        .post('/api/capsules/run')
+        .send({ capsule_slug: slug, actor: 'cron', status: 'running', started_at: '2026-12-02T06:58:00Z' })
+        .expect(200);
+      const settings = await replicas[i % 2].http().get(`/api/capsules/${slug}/alerts`).expect(200);
+      expect(settings.body).toMatchObject({ status: 'up', alert_after: '2026-12-02T07:08:00.000Z' });
+    }
+    // Past every stuck deadline: both replicas' detectors see the four capsules due at once.
+    clock.set('2026-12-02T07:30:00.000Z');
+    const hung = (path: string) => receiver.requests.filter((r) => r.path === path && r.body.includes('"hung-'));
+    await until(() => hung('/one').length >= 4 && hung('/two').length >= 4, 'the stuck notifications on both channels');
+    await until(async () => {
+      const res = await second.http().get('/api/notifications?status=pending').expect(200);
+      return res.body.length === 0;
+    }, 'the outbox to drain');
+    for (const channel of ['/one', '/two']) {
+      const bodies = hung(channel).map((r) => JSON.parse(r.body) as { capsule: { slug: string } });
+      expect(bodies.map((b) => b.capsule.slug).sort()).toEqual(['hung-0', 'hung-1', 'hung-2', 'hung-3']);
+      expect(bodies).toEqual(
+        Array(4).fill(
+          expect.objectContaining({ type: 'capsule.down', reason: 'stuck', at: '2026-12-02T07:08:00.000Z' }),
+        ),
+      );
+      expect(new Set(hung(channel).map((r) => r.headers['webhook-id'])).size).toBe(4);
+    }
+    const flips = await first.dataSource.query(
+      `SELECT c.slug, count(*)::int AS n FROM capsule_flips f JOIN capsules c ON c.id = f.capsule_id
+       WHERE f.reason = 'stuck' GROUP BY c.slug ORDER BY c.slug`,
+    );
+    expect(flips).toEqual(['hung-0', 'hung-1', 'hung-2', 'hung-3'].map((slug) => ({ slug, n: 1 })));
+    const [{ n }] = await first.dataSource.query(`SELECT count(*)::int AS n FROM notifications WHERE flip_id IN
+       (SELECT id FROM capsule_flips WHERE reason = 'stuck')`);
+    expect(n).toBe(8);
+    for (let i = 0; i < 4; i++) {
+      const settings = await first.http().get(`/api/capsules/hung-${i}/alerts`).expect(200);
+      expect(settings.body).toMatchObject({ status: 'down', alert_after: null });
+    }
+  });
+});
+
+describe('alerts routing and channel health', () => {
+  const clock = new FixedClock(new Date('2026-12-02T05:00:00.000Z'));
+  const receiver = new HttpReceiver();
+  const broken = new HttpReceiver();
+  let t: TestApp;
+
+  beforeAll(async () => {
+    await receiver.start();
+    await broken.start();
+    broken.status = 500;
+    t = await createTestApp({
+      clock,
+      config: {
+        alertsAllowPrivateDestinations: true,
+        alertsPollIntervalMs: 50,
+        alertsRetryBaseMs: 20,
+        alertsMaxAttempts: 4,
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await t.close();
+    await receiver.stop();
+    await broken.stop();
+  });
+
+  async function channel(name: string, url: string, routing: Record<string, string[]>): Promise<number> {
+    const res = await t
+      .http()
+      .post('/api/channels')
+      .send({ name, type: 'webhook', url, ...routing })
+      .expect(201);
+    expect(res.body).toMatchObject({ capsules: [], kinds: [], tags: [], ...routing });
+    return res.body.id as number;
+  }
+
+  async function failingCapsule(slug: string, extra: Record<string, unknown>): Promise<void> {
+    await t
+      .http()
+      .post('/api/capsules')
+      .send({ slug, title: slug, kind: 'dispatch', mode: 'automated', ...extra })
+      .expect(200);
+    await t
+      .http()
+      .post('/api/capsules/run')
+      .send({
+        capsule_slug: slug,
+        actor: 'cron',
+        status: 'error',
+        started_at: '2026-12-02T04:00:00Z',
+        completed_at: '2026-12-02T04:00:10Z',
+      })
+      .expect(200);
+  }
+
+  const slugsAt = (path: string) => receiver.bodies(path).map((b) => (b.capsule as { slug: string }).slug);
+
+  it('routes by tag and by capsule slug, and a kind that does not match gets nothing', async () => {
+    await channel('by-tag', `${receiver.url}/a`, { tags: ['treasury'] });
+    await channel('by-slug', `${receiver.url}/b`, { capsules: ['ledger-close'] });
+    await channel('by-other-kind', `${receiver.url}/c`, { kinds: ['ceremony'] });
+    // Matched by its tag (A) and its slug (B); its kind is `dispatch`, not C's.
+    await failingCapsule('ledger-close', { tags: ['nightly', 'treasury'] });
+    // Matched by its tag alone: A only.
+    await failingCapsule('fx-rates', { tags: ['treasury'] });
+    // Matched by nothing: no one.
+    await failingCapsule('unrouted', { tags: ['misc'] });
+    await until(() => slugsAt('/a').length >= 2 && slugsAt('/b').length >= 1, 'the routed notifications');
+    await until(async () => {
+      const res = await t.http().get('/api/notifications?status=pending').expect(200);
+      return res.body.length === 0;
+    }, 'the outbox to drain');
+    const flips = (await t.http().get('/api/capsules/unrouted/flips?window=7d').expect(200)).body.flips;
+    expect(flips).toEqual([expect.objectContaining({ reason: 'failed' })]);
+    expect(slugsAt('/a').sort()).toEqual(['fx-rates', 'ledger-close']);
+    expect(slugsAt('/b')).toEqual(['ledger-close']);
+    expect(slugsAt('/c')).toEqual([]);
+    expect(receiver.bodies('/b')[0]).toMatchObject({ type: 'capsule.down', reason: 'failed' });
+    const notifications = (await t.http().get('/api/notifications?capsule_slug=ledger-close').expect(200)).body;
+    expect(notifications.map((n: { channel_name: string }) => n.channel_name).sort()).toEqual(['by-slug', 'by-tag']);
+    expect((await t.http().get('/api/notifications?capsule_slug=unrouted').expect(200)).body).toEqual([]);
+  });
+
+  it('a channel whose receiver keeps answering 500 becomes unhealthy in the API and /metrics, until one succeeds', async () => {
+    const id = await channel('broken-hook', `${broken.url}/hook`, { capsules: ['broken-route'] });
+    expect((await t.http().get(`/api/channels/${id}`).expect(200)).body).toMatchObject({
+      healthy: true,
+      consecutive_failures: 0,
+    });
+    await failingCapsule('broken-route', {});
+    await until(async () => {
+      const res = await t.http().get('/api/notifications?capsule_slug=broken-route').expect(200);
+      return res.body[0]?.status === 'failed';
+    }, 'the notification to fail for good');
+    const [notification] = (await t.http().get('/api/notifications?capsule_slug=broken-route').expect(200)).body;
+    expect(notification).toMatchObject({ channel_name: 'broken-hook', attempts: 4 });
+    expect(notification.attempt_log.map((a: { status_code: number }) => a.status_code)).toEqual([500, 500, 500, 500]);
+    expect(broken.requests).toHaveLength(4);
+    const unhealthy = (await t.http().get(`/api/channels/${id}`).expect(200)).body;
+    expect(unhealthy).toMatchObject({ healthy: false, consecutive_failures: 4, last_success_at: null });
+    expect(unhealthy.last_failure_at).toEqual(expect.any(String));
+    const listed = (await t.http().get('/api/channels').expect(200)).body;
+    expect(listed.find((c: { id: number }) => c.id === id)).toMatchObject({ healthy: false });
+    // The other channels are untouched.
+    expect(listed.filter((c: { id: number }) => c.id !== id).every((c: { healthy: boolean }) => c.healthy)).toBe(true);
+    const metrics = await t.http().get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/^capsules_alert_channel_healthy\{channel="broken-hook",type="webhook"\} 0$/m);
+    expect(metrics.text).toMatch(/^capsules_alert_channel_healthy\{channel="by-tag",type="webhook"\} 1$/m);
+    expect(metrics.text).toMatch(/^capsules_notifications\{channel_type="webhook",status="failed"\} 1$/m);
+    // The receiver is back: a successful send makes the channel healthy again.
+    broken.status = 200;
+    const test = await t.http().post(`/api/channels/${id}/test`).expect(200);
+    expect(test.body).toMatchObject({ delivered: true, status_code: 200 });
+    expect((await t.http().get(`/api/channels/${id}`).expect(200)).body).toMatchObject({
+      healthy: true,
+      consecutive_failures: 0,
+    });
+    const after = await t.http().get('/metrics').expect(200);
+    expect(after.text).toMatch(/^capsules_alert_channel_healthy\{channel="broken-hook",type="webhook"\} 1$/m);
+  });
+});
+
+describe('alerts in production (NODE_ENV=production, no ALERTS_ALLOW_PRIVATE_DESTINATIONS)', () => {
+  const ADMIN_KEY = 'admin-key-0123456789abcdefghijklmnop';
+  const receiver = new HttpReceiver();
+  let t: TestApp;
+  const admin = (test: Test) => test.set('Authorization', `Bearer ${ADMIN_KEY}`);
+
+  beforeAll(async () => {
+    await receiver.start();
+    // The configuration a production deployment loads (the allowance left to its default),
+    // with this harness's test settings (no rate limits, a small pool, a quick detector).
+    const production = loadConfig({ NODE_ENV: 'production', API_KEYS: `ops:admin:${ADMIN_KEY}` });
+    t = await createTestApp({
+      config: {
+        ...production,
+        dbPoolSize: 4,
+        rateLimitPerIp: 0,
+        rateLimitPerKey: 0,
+        alertsPollIntervalMs: 50,
+        slotsPollIntervalMs: 0,
+        logLevel: 'silent',
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await t.close();
+    await receiver.stop();
+  });
+
+  it('refuses a loopback webhook on create with a 422 problem naming url, and stores nothing', async () => {
+    for (const url of [`${receiver.url}/hook`, 'http://localhost:8080/hook']) {
+      const res = await admin(t.http().post('/api/channels'))
+        .send({ name: 'inside', type: 'webhook', url })
+        .expect(422);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body).toMatchObject({ status: 422, code: 'VALIDATION_FAILED' });
+      expect(res.body.errors).toEqual([
+        { field: 'url', message: expect.stringContaining('must not point to a private, loopback or link-local') },
+      ]);
+    }
+    expect((await admin(t.http().get('/api/channels')).expect(200)).body).toEqual([]);
+    const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM alert_channels`);
+    expect(n).toBe(0);
+    expect(receiver.requests).toEqual([]);
+  });
+
+  it('refuses moving an outward channel to loopback, and keeps its destination', async () => {
+    const created = await admin(t.http().post('/api/channels'))
+      .send({ name: 'outside', type: 'webhook', url: 'https://hooks.example.com/capsules' })
+      .expect(201);
+    const res = await admin(t.http().patch(`/api/channels/${created.body.id}`))
+      .send({ url: `${receiver.url}/hook` })
+      .expect(422);
+    expect(res.body.errors[0]).toMatchObject({ field: 'url' });
+    const [row] = await t.dataSource.query(`SELECT target FROM alert_channels WHERE id = $1`, [created.body.id]);
+    expect(row.target).toBe('https://hooks.example.com/capsules');
   });
 });
 

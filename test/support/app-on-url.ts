@@ -33,8 +33,9 @@ export async function createAppOnUrl(databaseUrl: string, options: AppOnUrlOptio
   // no alert detector, delivery or slot closer either (their sessions would blur the tests that
   // count the service's sessions), unless a test asks for them with alertsPollIntervalMs or
   // slotsPollIntervalMs.
+  // A test that asks for production gets production's defaults (the SSRF guard among them).
   const config: AppConfig = {
-    ...loadConfig({ NODE_ENV: 'test' }),
+    ...loadConfig({ NODE_ENV: options.config?.nodeEnv ?? 'test' }),
     dbPoolSize: 4,
     rateLimitPerIp: 0,
     rateLimitPerKey: 0,

@@ -10,11 +10,14 @@ export interface ReceivedRequest {
 
 /**
  * A real HTTP server on loopback that records every request it gets and answers with the
- * statuses queued in `answers` (then 200): a webhook receiver for the alert tests.
+ * statuses queued in `answers` (then `status`, 200 unless a test sets it): a webhook receiver
+ * for the alert tests.
  */
 export class HttpReceiver {
   readonly requests: ReceivedRequest[] = [];
   readonly answers: number[] = [];
+  /** The answer once `answers` is empty (a receiver that is down: 500). */
+  status = 200;
   private server: Server | undefined;
   url = '';
 
@@ -28,7 +31,7 @@ export class HttpReceiver {
           headers: request.headers,
           body: Buffer.concat(chunks).toString('utf8'),
         });
-        response.statusCode = this.answers.shift() ?? 200;
+        response.statusCode = this.answers.shift() ?? this.status;
         response.end('ok');
       });
     });

@@ -1,5 +1,8 @@
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { loadConfig } from '@app/common';
 import type { NotificationPayload } from '../notification-payload';
-import { emailMessage, headline, messageIdHeader, slackMessage } from './channel-sender';
+import { ChannelSender, emailMessage, headline, messageIdHeader, safeError, slackMessage } from './channel-sender';
 import { maskTarget } from '../dto/channel.dto';
 
 const payload: NotificationPayload = {
@@ -49,5 +52,72 @@ describe('notification formats', () => {
     expect(messageIdHeader('2b7f0d6e-4c1a-4b9e-8f3a-5d7c9e1b3a5d')).toBe('msg_2b7f0d6e4c1a4b9e8f3a5d7c9e1b3a5d');
     expect(maskTarget('slack', 'https://hooks.slack.com/services/T000/B000/XXXX')).toBe('https://hooks.slack.com/…');
     expect(maskTarget('email', 'oncall@example.com')).toBe('o…@example.com');
+  });
+});
+
+describe('attempt error text (safeError)', () => {
+  const smtpUrl = 'smtps://alerts:p%40ss%2Fw0rd@mail.example:465';
+
+  it("takes out a webhook's URL path and secret", () => {
+    const target = 'https://hooks.example.com/services/T000/B000/XXXX';
+    const error = Object.assign(new Error(`POST ${target} failed; signed with whsec_c2VjcmV0`), { code: 'ECONNRESET' });
+    expect(safeError(error, { target, secret: 'whsec_c2VjcmV0' })).toBe(
+      'ECONNRESET: POST [redacted] failed; signed with [redacted]',
+    );
+  });
+
+  it('takes out SMTP_URL (as written and parsed) and its password (as written and decoded)', () => {
+    const error = Object.assign(
+      new Error(`Invalid login via ${smtpUrl}: 535 no user alerts with p@ss/w0rd (p%40ss%2Fw0rd)`),
+      { code: 'EAUTH' },
+    );
+    const text = safeError(error, { target: 'oncall@example.com', secret: null }, smtpUrl);
+    expect(text).toBe('EAUTH: Invalid login via [redacted]: 535 no user alerts with [redacted] ([redacted])');
+    expect(safeError(new Error(`at ${new URL(smtpUrl).href}`), { target: 'a@b.example', secret: null }, smtpUrl)).toBe(
+      'at [redacted]',
+    );
+  });
+
+  it('leaves an SMTP_URL without credentials harmless, and text without secrets as it was', () => {
+    const error = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:2525'), { code: 'ESOCKET' });
+    expect(safeError(error, { target: 'oncall@example.com', secret: null }, 'smtp://127.0.0.1:2525')).toBe(
+      'ESOCKET: connect ECONNREFUSED 127.0.0.1:2525',
+    );
+    expect(safeError('x'.repeat(400), { target: 'oncall@example.com', secret: null })).toHaveLength(300);
+  });
+
+  it('an SMTP server that echoes the password in its refusal: the attempt text keeps none of it', async () => {
+    // A real SMTP server on loopback that refuses every login, quoting the credentials back.
+    const server = new SMTPServer({
+      allowInsecureAuth: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onAuth: (auth, _session, callback) =>
+        callback(new Error(`no user ${auth.username} with password ${auth.password ?? ''}`)),
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.server.address() as AddressInfo).port;
+    const url = `smtp://alerts:p%40ss%2Fw0rd@127.0.0.1:${port}`;
+    const sender = new ChannelSender({ ...loadConfig({ NODE_ENV: 'test' }), smtpUrl: url });
+    try {
+      const outcome = await sender.send(
+        {
+          messageId: '2b7f0d6e-4c1a-4b9e-8f3a-5d7c9e1b3a5d',
+          type: 'email',
+          target: 'oncall@example.com',
+          secret: null,
+          payload,
+        },
+        new Date(),
+      );
+      expect(outcome).toMatchObject({ delivered: false, statusCode: null });
+      expect(outcome.error).toMatch(/^EAUTH: .*535/);
+      expect(outcome.error).toContain('[redacted]');
+      expect(outcome.error).not.toContain('p@ss');
+      expect(outcome.error).not.toContain('w0rd');
+    } finally {
+      sender.onModuleDestroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

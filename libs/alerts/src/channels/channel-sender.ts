@@ -53,7 +53,7 @@ export class ChannelSender implements OnModuleDestroy {
       const delivered = statusCode >= 200 && statusCode < 300;
       return { delivered, statusCode, error: delivered ? null : `the receiver answered HTTP ${statusCode}` };
     } catch (error) {
-      return { delivered: false, statusCode: null, error: safeError(error, delivery) };
+      return { delivered: false, statusCode: null, error: safeError(error, delivery, this.config.smtpUrl) };
     }
   }
 
@@ -148,13 +148,18 @@ function escapeSlack(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
-/** An error as attempt text: code and message, without the channel's URL or secret, capped. */
-function safeError(error: unknown, delivery: Delivery): string {
+/**
+ * An error as attempt text: code and message, capped, without the channel's URL or secret, nor
+ * SMTP_URL or its password (it may carry credentials; as written, as parsed, and decoded).
+ */
+export function safeError(error: unknown, delivery: Pick<Delivery, 'target' | 'secret'>, smtpUrl?: string): string {
   const e = error as { code?: unknown; message?: unknown };
   let text = `${typeof e.code === 'string' ? `${e.code}: ` : ''}${typeof e.message === 'string' ? e.message : String(error)}`;
-  for (const secret of [delivery.target, delivery.secret]) {
-    if (secret) text = text.replaceAll(secret, '[redacted]');
-  }
+  // Longest first, so a URL goes whole before a part of it (its password) is taken out of it.
+  const secrets = [delivery.target, delivery.secret, ...smtpSecrets(smtpUrl)]
+    .filter((secret): secret is string => Boolean(secret))
+    .sort((a, b) => b.length - a.length);
+  for (const secret of secrets) text = text.replaceAll(secret, '[redacted]');
   try {
     const url = new URL(delivery.target);
     if (url.pathname.length > 1) text = text.replaceAll(url.pathname, '/[redacted]');
@@ -162,4 +167,25 @@ function safeError(error: unknown, delivery: Delivery): string {
     // an e-mail address
   }
   return text.slice(0, 300);
+}
+
+/** SMTP_URL as written and as parsed, and its password as written and decoded. */
+function smtpSecrets(smtpUrl: string | undefined): string[] {
+  if (!smtpUrl) return [];
+  const secrets = [smtpUrl];
+  try {
+    const url = new URL(smtpUrl);
+    secrets.push(url.href);
+    if (url.password) {
+      secrets.push(url.password);
+      try {
+        secrets.push(decodeURIComponent(url.password));
+      } catch {
+        // not percent-encoded as a whole: the password as written is taken out already
+      }
+    }
+  } catch {
+    // not a URL (the configuration checks it): taken out as written
+  }
+  return secrets;
 }
