@@ -175,19 +175,49 @@ function getPath(base, makePath) {
   return { url: base, requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: makePath() }) }] };
 }
 
-/** Median latency of sequential requests (one at a time, no queueing), in ms. */
-async function unloaded(base, path, times = 41) {
+/**
+ * Waits (at most two minutes) until the database is quiet: no autovacuum worker and no other
+ * active session for three checks in a row. After a bulk load or the closer's catch-up,
+ * autovacuum works on for minutes and would weigh on whichever size happened to meet it.
+ */
+async function quiet(client) {
+  let calm = 0;
+  for (let i = 0; i < 120 && calm < 3; i++) {
+    const { rows } = await client.query(
+      `SELECT count(*)::int AS busy FROM pg_stat_activity
+       WHERE pid <> pg_backend_pid() AND (backend_type = 'autovacuum worker'
+             OR (backend_type = 'client backend' AND state = 'active'))`,
+    );
+    calm = rows[0].busy === 0 ? calm + 1 : 0;
+    await sleep(1000);
+  }
+}
+
+/**
+ * Median latency of sequential requests (one at a time, no queueing) per route, in ms: after the
+ * database is quiet and each route warmed up (5 requests not counted), 3 rounds over the routes
+ * of 21 requests each, so a passing disturbance spreads over every route instead of one.
+ */
+async function unloaded(client, base, paths) {
   await drained(base);
-  const samples = [];
-  for (let i = 0; i < times; i++) {
+  await quiet(client);
+  const get = async (path) => {
     const start = process.hrtime.bigint();
     const res = await fetch(`${base}${path}`, { headers: AUTH });
     await res.arrayBuffer();
     if (!res.ok) throw new Error(`${path} answered ${res.status}`);
-    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+    return Number(process.hrtime.bigint() - start) / 1e6;
+  };
+  const samples = Object.fromEntries(Object.keys(paths).map((key) => [key, []]));
+  for (const path of Object.values(paths)) for (let i = 0; i < 5; i++) await get(path);
+  for (let round = 0; round < 3; round++) {
+    for (const [key, path] of Object.entries(paths)) {
+      for (let i = 0; i < 21; i++) samples[key].push(await get(path));
+    }
   }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
+  return Object.fromEntries(
+    Object.entries(samples).map(([key, list]) => [key, list.sort((a, b) => a - b)[Math.floor(list.length / 2)]]),
+  );
 }
 
 async function timeQuery(client, sql, times = 3) {
@@ -380,16 +410,20 @@ async function main() {
     rows.push(small.page, small.deep, small.performance, small.scheduled);
     const single = { small: {}, large: {} };
     const singlePaths = {
-      page: () => `/api/capsules/runs?capsule_slug=${slugOf(7)}&limit=50`,
-      performance: () => '/api/capsules/performance',
-      scheduled: () => '/api/capsules/scheduled',
-      // The ledger capsule: a page of its slots, its 30-day uptime (720 slots), its revisions.
-      slots: () => '/api/capsules/bench-ledger/slots?limit=100',
-      uptime: () => '/api/capsules/bench-ledger/uptime?window=30d',
-      revisions: () => '/api/capsules/bench-ledger/stats?group_by=revision',
+      page: `/api/capsules/runs?capsule_slug=${slugOf(7)}&limit=50`,
+      performance: '/api/capsules/performance',
+      scheduled: '/api/capsules/scheduled',
+      // The ledger capsule: a page of its slots, its 30-day uptime (720 slots), its revisions,
+      // and the capsule itself (reads no history: what a request costs on the machine then).
+      slots: '/api/capsules/bench-ledger/slots?limit=100',
+      uptime: '/api/capsules/bench-ledger/uptime?window=30d',
+      revisions: '/api/capsules/bench-ledger/stats?group_by=revision',
+      capsule: '/api/capsules/bench-ledger',
     };
-    for (const [key, makePath] of Object.entries(singlePaths)) single.small[key] = await unloaded(svc, makePath());
-    single.small.deep = await unloaded(svc, `/api/capsules/runs?limit=50&cursor=${cursorSmall}`);
+    single.small = await unloaded(client, svc, {
+      ...singlePaths,
+      deep: `/api/capsules/runs?limit=50&cursor=${cursorSmall}`,
+    });
     log('unloaded latencies', JSON.stringify(single.small));
     const originalSmall = await timeQuery(client, ORIGINAL_PERFORMANCE_SQL);
 
@@ -432,8 +466,10 @@ async function main() {
       getPath(svc, () => '/api/capsules/scheduled'),
     );
     rows.push(large.page, large.deep, large.performance, large.scheduled);
-    for (const [key, makePath] of Object.entries(singlePaths)) single.large[key] = await unloaded(svc, makePath());
-    single.large.deep = await unloaded(svc, `/api/capsules/runs?limit=50&cursor=${cursorLarge}`);
+    single.large = await unloaded(client, svc, {
+      ...singlePaths,
+      deep: `/api/capsules/runs?limit=50&cursor=${cursorLarge}`,
+    });
     log('unloaded latencies', JSON.stringify(single.large));
     log('timing the original capsule_performance view');
     const originalLarge = await timeQuery(client, ORIGINAL_PERFORMANCE_SQL);
@@ -536,7 +572,8 @@ ${rounds.map((r) => `${fmt(r.ratio)} × (${r.s.rps} / ${r.r.rps})`).join(', ')}.
 | --- | ---: | ---: | ---: | ---: | ---: |
 ${rows.map((r) => `| ${r.label} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.rss} |`).join('\n')}
 
-Unloaded latency (median of 41 sequential requests, ms):
+Unloaded latency (ms): the median of 63 sequential requests per route, taken once the database was
+quiet (no autovacuum, no other active session), after 5 warm-up requests, in 3 rounds over the routes:
 
 | route | ${SMALL_RUNS.toLocaleString('en')}+ runs | ${largeLabel} |
 | --- | ---: | ---: |
@@ -547,6 +584,7 @@ Unloaded latency (median of 41 sequential requests, ms):
 | GET slots of an hourly capsule, limit=100 (its history: 720 runs, then 1,000,720) | ${fmt(single.small.slots, 1)} | ${fmt(single.large.slots, 1)} |
 | GET uptime of that capsule, 30d (720 slots) | ${fmt(single.small.uptime, 1)} | ${fmt(single.large.uptime, 1)} |
 | GET stats by revision of that capsule | ${fmt(single.small.revisions, 1)} | ${fmt(single.large.revisions, 1)} |
+| GET that capsule (reads no history: the floor of a request then) | ${fmt(single.small.capsule, 1)} | ${fmt(single.large.capsule, 1)} |
 
 The original \`capsule_performance\` view (a full aggregation at every call), timed with a direct query:
 ${fmt(originalSmall, 1)} ms at ${SMALL_RUNS.toLocaleString('en')}+ runs, ${fmt(originalLarge, 1)} ms at ${largeLabel}.
