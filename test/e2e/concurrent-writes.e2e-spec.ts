@@ -1,5 +1,6 @@
 import type { Response } from 'supertest';
 import { FixedClock } from '@app/common';
+import { rollupDifferences } from '../support/rollup-check';
 import { createTestApp, type TestApp } from '../support/test-app';
 import type { RollupTotals } from '@app/analytics';
 
@@ -59,32 +60,6 @@ describe('concurrent writes', () => {
 
   function statusesOf(answers: Response[]): number[] {
     return answers.map((a) => a.status);
-  }
-
-  /** Rollup rows that differ from the same sums computed from capsule_runs (both directions). */
-  async function rollupDifferences(): Promise<unknown[]> {
-    return t.dataSource.query(`
-      WITH expected AS (
-        SELECT r.capsule_id, g.grain, rollup_bucket(g.grain, r.started_at) AS bucket_start,
-               count(*)::int AS total_runs,
-               (count(*) FILTER (WHERE r.status = 'running'))::int AS running_runs,
-               (count(*) FILTER (WHERE r.status = 'success'))::int AS successful_runs,
-               (count(*) FILTER (WHERE r.status = 'error'))::int AS error_runs,
-               (count(*) FILTER (WHERE r.status = 'timeout'))::int AS timeout_runs,
-               (count(*) FILTER (WHERE r.status = 'cancelled'))::int AS cancelled_runs,
-               count(r.duration_ms)::int AS runtime_count,
-               COALESCE(sum(r.duration_ms), 0)::bigint AS runtime_sum_ms
-        FROM capsule_runs r CROSS JOIN (VALUES ('hour'), ('day'), ('all')) AS g(grain)
-        GROUP BY 1, 2, 3
-      ), actual AS (
-        SELECT capsule_id, grain, bucket_start, total_runs, running_runs, successful_runs, error_runs,
-               timeout_runs, cancelled_runs, runtime_count, runtime_sum_ms
-        FROM capsule_run_rollups WHERE total_runs <> 0
-      )
-      SELECT 'missing' AS side, * FROM (SELECT * FROM expected EXCEPT SELECT * FROM actual) m
-      UNION ALL
-      SELECT 'extra' AS side, * FROM (SELECT * FROM actual EXCEPT SELECT * FROM expected) x
-    `);
   }
 
   /** Rollup counts per capsule slug and bucket key ('all', or the UTC hour/day the bucket starts). */
@@ -188,7 +163,7 @@ describe('concurrent writes', () => {
     });
 
     it('keeps every rollup equal to the runs table, and /performance agrees', async () => {
-      expect(await rollupDifferences()).toEqual([]);
+      expect(await rollupDifferences(t.dataSource)).toEqual([]);
       const res = await t.http().get('/api/capsules/performance').expect(200);
       for (const slug of CAPSULES) {
         const all = sent.all[slug].all;
@@ -234,7 +209,7 @@ describe('concurrent writes', () => {
       expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
       expect(answers.filter((a) => a.headers['idempotent-replayed'] !== 'true')).toHaveLength(1);
       expect(await runsWithKey('race-1')).toBe(1);
-      expect(await rollupDifferences()).toEqual([]);
+      expect(await rollupDifferences(t.dataSource)).toEqual([]);
     });
 
     it('50 parallel reports with one key and two payloads: one run; its payload 200, the other 409', async () => {
@@ -260,7 +235,7 @@ describe('concurrent writes', () => {
         }
       });
       expect(new Set(answers.filter((a) => a.status === 200).map((a) => a.body.id)).size).toBe(1);
-      expect(await rollupDifferences()).toEqual([]);
+      expect(await rollupDifferences(t.dataSource)).toEqual([]);
     });
   });
 
@@ -318,7 +293,7 @@ describe('concurrent writes', () => {
           [ids],
         );
         expect(stillRunning[0].n).toBe(0);
-        expect(await rollupDifferences()).toEqual([]);
+        expect(await rollupDifferences(t.dataSource)).toEqual([]);
       },
       SLOW,
     );

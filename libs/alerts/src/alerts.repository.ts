@@ -84,6 +84,26 @@ export class AlertsRepository {
     return this.lockWhere(tx, capsule);
   }
 
+  /**
+   * The alert rows of the capsules named by `slugs` (a batch of reports), locked in capsule id
+   * order (so two batches, or a batch and a single report, never wait on each other in a cycle)
+   * and created on first use; capsules that do not exist are absent from the answer.
+   */
+  async lockForReports(tx: Queries, slugs: readonly string[]): Promise<(LockedAlertRow & { slug: string })[]> {
+    const select = sql`SELECT ${STATE_COLUMNS}, c.max_runtime_seconds, c.status AS capsule_status, c.slug
+                       FROM capsule_alerts a JOIN capsules c ON c.id = a.capsule_id
+                       WHERE c.slug = ANY(${slugs}::text[]) ORDER BY a.capsule_id FOR UPDATE OF a`;
+    const rows = await tx.rows<LockedAlertRow & { slug: string }>(select);
+    if (rows.length === new Set(slugs).size) return rows;
+    // Some capsule reports for the first time (or does not exist): its row, then all again.
+    await tx.rows(
+      sql`INSERT INTO capsule_alerts (capsule_id)
+          SELECT id FROM capsules WHERE slug = ANY(${slugs}::text[]) ORDER BY id
+          ON CONFLICT DO NOTHING`,
+    );
+    return tx.rows<LockedAlertRow & { slug: string }>(select);
+  }
+
   /** The capsule's alert row, locked until the transaction ends (created on first use). */
   async lock(tx: Queries, capsuleId: number): Promise<LockedAlertRow> {
     return (await this.lockWhere(tx, sql`${capsuleId}::int`))!;

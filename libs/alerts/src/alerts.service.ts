@@ -61,6 +61,31 @@ export class AlertsService {
   }
 
   /**
+   * In a batch of reports' transaction, before their runs are written: the alert rows of the
+   * capsules they name, locked in capsule id order, by slug (unknown capsules are absent).
+   */
+  async lockForReports(tx: Queries, slugs: readonly string[]): Promise<Map<string, LockedAlertRow>> {
+    const rows = await this.alerts.lockForReports(tx, slugs);
+    return new Map(rows.map(({ slug, ...row }) => [slug, row]));
+  }
+
+  /** The capsule's alert row as it is now in `tx` (which holds its lock already). */
+  relock(tx: Queries, capsuleId: number): Promise<LockedAlertRow> {
+    return this.alerts.lock(tx, capsuleId);
+  }
+
+  /**
+   * Whether a report with this status can change the capsule's alert row (`onRunReported` does
+   * nothing otherwise). A batch writes together the runs of a capsule that cannot, and writes
+   * one that can as the last of its capsule in its statement, judged before the capsule's next.
+   */
+  canChange(state: LockedAlertRow | undefined, status: RunStatus): boolean {
+    // Archived (paused, or about to be: the detector writes that flip): runs alert no one.
+    if (!state || state.capsule_status === 'archived') return false;
+    return !isQuietReport(state.status, effectiveRules(state.rules), state.max_runtime_seconds, status);
+  }
+
+  /**
    * In the report's transaction, after its run is written: the flip the run causes (a failure,
    * a duration anomaly, a recovery), the outbox rows of that flip, and the capsule's next
    * alert_after. Behind a savepoint: should alerts fail on this capsule for any reason but the
@@ -68,11 +93,8 @@ export class AlertsService {
    * is never lost to an alert).
    */
   async onRunReported(tx: Queries, run: ReportedRun, state: LockedAlertRow | undefined): Promise<Flip | null> {
-    if (!state) return null;
+    if (!state || !this.canChange(state, run.status)) return null;
     const rules = effectiveRules(state.rules);
-    // Archived (paused, or about to be: the detector writes that flip): runs alert no one.
-    if (state.capsule_status === 'archived') return null;
-    if (isQuietReport(state.status, rules, state.max_runtime_seconds, run.status)) return null;
     await tx.rows(sql`SAVEPOINT alerts`);
     try {
       return await this.evaluateReport(tx, run, state, rules);
