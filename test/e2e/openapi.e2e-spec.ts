@@ -153,7 +153,7 @@ describe('OpenAPI document', () => {
         for (const [code, response] of Object.entries(operation.responses)) {
           if (!code.startsWith('4')) continue;
           const schema = Object.values(response.content ?? {})[0]?.schema;
-          expect(schema?.$ref).toMatch(/ProblemDetailsDto|ValidationProblemDto/);
+          expect(schema?.$ref).toMatch(/(ProblemDetails|ValidationProblem|BatchProblem)Dto$/);
         }
       }
     }

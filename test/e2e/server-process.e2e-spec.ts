@@ -73,6 +73,8 @@ function request(
   urlPath: string,
   body?: unknown,
   key?: string,
+  /** The answer is text (its body as `{ text }`), not JSON. */
+  asText = false,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -91,7 +93,9 @@ function request(
       (res) => {
         let text = '';
         res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : {} }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: asText ? { text } : text ? JSON.parse(text) : {} }),
+        );
       },
     );
     req.on('error', reject);
@@ -126,7 +130,8 @@ describe('the server process', () => {
       blocker.on('error', () => undefined);
       await blocker.connect();
       await blocker.query('BEGIN');
-      // Run inserts wait behind it (the first holding the capsule's alert row, the others behind that).
+      // Run inserts wait behind it: reports are written in groups (ADR 13), the first group holding the
+      // capsule's alert row, the next behind that, and the rest waiting for a group of their own.
       await blocker.query('LOCK TABLE capsule_runs IN SHARE MODE');
       const inFlight = Array.from({ length: 20 }, (_, i) =>
         request(server.port, 'POST', '/api/capsules/run', {
@@ -135,17 +140,20 @@ describe('the server process', () => {
           status: 'success',
         }),
       );
-      // Watched from another session: inside the blocker's transaction pg_stat_activity is a snapshot.
+      // Every report is in the process (the metric counts them) and a group waits on the lock.
       const watcher = new Client({ connectionString: db.url });
       await watcher.connect();
       await until(async () => {
+        const metrics = await request(server.port, 'GET', '/metrics', undefined, undefined, true);
+        if (!/^capsules_run_reports_pending 20$/m.test(String(metrics.body.text))) return false;
+        // Watched from another session: inside the blocker's transaction pg_stat_activity is a snapshot.
         const { rows } = await watcher.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM pg_stat_activity
            WHERE datname = current_database() AND wait_event_type = 'Lock'
              AND (query LIKE '%capsule_runs%' OR query LIKE '%capsule_alerts%')`,
         );
-        return rows[0].n === 20;
-      }, 'the 20 inserts to wait on the lock');
+        return rows[0].n >= 1;
+      }, 'the 20 reports to be pending, a group waiting on the lock');
       await watcher.end();
 
       server.child.kill('SIGTERM');

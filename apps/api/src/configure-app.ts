@@ -132,6 +132,9 @@ function trustedProxies(
  * and the OpenAPI document. main.ts and the tests share it, so the tests
  * exercise exactly what production serves.
  */
+/** The batch ingestion route (its body limit is BATCH_BODY_LIMIT_BYTES). */
+const BATCH_ROUTE = '/api/capsules/runs/batch';
+
 export function configureApp(app: NestFastifyApplication, config: AppConfig): OpenAPIObject {
   const fastify = app.getHttpAdapter().getInstance();
   app.useLogger(app.get(Logger));
@@ -157,7 +160,11 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): Op
   fastify.decorateRequest('principal', null);
   fastify.decorateRequest('deadline', null);
   const routes = new RouteRegistry();
-  fastify.addHook('onRoute', (route) => routes.add(route.url, route.method));
+  fastify.addHook('onRoute', (route) => {
+    routes.add(route.url, route.method);
+    // A batch of up to 1,000 reports gets a body limit of its own.
+    if (route.url === BATCH_ROUTE) route.bodyLimit = config.batchBodyLimitBytes;
+  });
   // Set as the request arrives (a synchronous hook: no promise per request); every answer, errors
   // included, carries the request id and helmet's headers, and is bounded by REQUEST_TIMEOUT_MS.
   const deadlines = new RequestDeadlines(config.requestTimeoutMs);

@@ -76,6 +76,14 @@ export function documentCommonProblems(document: OpenAPIObject): void {
           problemExample(new ServiceUnavailableError('The request took longer than 30000 ms', 'REQUEST_TIMEOUT'), path),
         ]);
       }
+      addProblemResponse(responses, 500, 'An unexpected error (logged with the request id, never described)', [
+        problemExample(
+          plainProblem(500, 'An unexpected error occurred; quote the request id when reporting it', {
+            code: 'INTERNAL_ERROR',
+          }),
+          path,
+        ),
+      ]);
       addProblemResponse(responses, 503, 'The service is shutting down; send the request again', [
         problemExample(new ShuttingDownError(), path),
       ]);

@@ -1,8 +1,33 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  createParamDecorator,
+  type ExecutionContext,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiCapsuleNotFound } from '@app/capsules';
-import { ApiInvalidCursor, ApiInvalidFields, ApiProblem, problemExample, sendPage } from '@app/common';
+import { ApiCapsuleNotFound, CapsuleNotFoundError } from '@app/capsules';
+import {
+  ApiInvalidCursor,
+  ApiInvalidFields,
+  ApiProblem,
+  ApiProblemOf,
+  DomainError,
+  problemExample,
+  RequestValidationError,
+  RequestValidationPipe,
+  sendPage,
+} from '@app/common';
+import { BatchProblemDto, BatchQueryDto, BatchResultDto, MAX_BATCH_ITEMS } from './dto/batch.dto';
 import { FinishRunDto } from './dto/finish-run.dto';
 import { ListRunsQueryDto } from './dto/list-runs-query.dto';
 import { RecordRunDto } from './dto/record-run.dto';
@@ -11,7 +36,7 @@ import { RunsService } from './runs.service';
 import { ApiKeyAuth } from '@app/auth';
 import { FINAL_RUN_STATUSES, statusList } from '@app/database';
 import { RUN_STATUSES } from './run.entity';
-import { RunAlreadyFinishedError, RunKeyConflictError, RunNotFoundError } from './run.errors';
+import { BatchRejectedError, RunAlreadyFinishedError, RunKeyConflictError, RunNotFoundError } from './run.errors';
 
 const RUN_ID_PARAM = { name: 'id', example: '1234', description: 'Run id (digits)' };
 const RUN = '/api/capsules/runs/1234';
@@ -22,6 +47,13 @@ const ApiRunFilters = (path: string) =>
     field: 'started_after',
     message: 'started_after must be an ISO-8601 instant',
   });
+const BATCH_SHAPE_MESSAGE = `the body must be a JSON array of 1 to ${MAX_BATCH_ITEMS} run reports`;
+
+/** The parsed JSON body as sent (a batch's items are validated one by one, not by the global pipe). */
+const RawBody = createParamDecorator((_data: unknown, context: ExecutionContext) => {
+  return context.switchToHttp().getRequest<FastifyRequest>().body;
+});
+
 const LIST_DESCRIPTION =
   'Ordered by started_at then id, both descending. Pages of 100 by default, at most 1000 (a larger limit is ' +
   'clamped); `Link: <…>; rel="next"` when more exist. An empty filter value is no filter.';
@@ -30,6 +62,8 @@ const LIST_DESCRIPTION =
 @ApiKeyAuth()
 @Controller('api/capsules')
 export class RunsController {
+  private readonly validation = new RequestValidationPipe();
+
   constructor(private readonly runs: RunsService) {}
 
   @Post('run')
@@ -62,6 +96,55 @@ export class RunsController {
     const { run, replayed } = await this.runs.record(body, idempotencyKey);
     if (replayed) void reply.header('idempotent-replayed', 'true');
     return RunResponseDto.fromRow(run);
+  }
+
+  @Post('runs/batch')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Record many runs in one request',
+    description:
+      `A JSON array of up to ${MAX_BATCH_ITEMS} run reports, each as POST /api/capsules/run takes it (a run_key in ` +
+      'the body; no Idempotency-Key header). Answers 200 with one result per item in request order: stored, ' +
+      'replayed (its run_key was recorded before, with the same report) or rejected with the problem the single ' +
+      'route would have answered; one refused item does not keep the others from being stored. With ' +
+      '`atomic=true`, any refused item stores nothing: 422 BATCH_REJECTED with every item’s result. The body ' +
+      'limit is BATCH_BODY_LIMIT_BYTES (4 MiB by default).',
+  })
+  @ApiBody({ type: [RecordRunDto], description: `1 to ${MAX_BATCH_ITEMS} run reports` })
+  @ApiOkResponse({ type: BatchResultDto })
+  @ApiProblemOf(
+    BatchProblemDto,
+    422,
+    'Not an array of 1 to 1000 items, a bad atomic, or (atomic=true) an item refused: BATCH_REJECTED',
+    problemExample(
+      new RequestValidationError([{ field: '(body)', message: BATCH_SHAPE_MESSAGE }]),
+      '/api/capsules/runs/batch',
+    ),
+    problemExample(
+      new BatchRejectedError([
+        { outcome: 'skipped' },
+        { outcome: 'rejected', problem: new CapsuleNotFoundError('no-such-capsule') },
+      ]),
+      '/api/capsules/runs/batch?atomic=true',
+    ),
+  )
+  async recordBatch(@RawBody() body: unknown, @Query() query: BatchQueryDto): Promise<BatchResultDto> {
+    if (!Array.isArray(body) || body.length === 0 || body.length > MAX_BATCH_ITEMS) {
+      throw new RequestValidationError([{ field: '(body)', message: BATCH_SHAPE_MESSAGE }]);
+    }
+    const items: (RecordRunDto | DomainError)[] = [];
+    for (const item of body as unknown[]) items.push(await this.validReport(item));
+    return BatchResultDto.of(await this.runs.recordBatch(items, query.atomic === 'true'));
+  }
+
+  /** One item of a batch as the single route's body: the report, or why it is refused. */
+  private async validReport(item: unknown): Promise<RecordRunDto | DomainError> {
+    try {
+      return (await this.validation.transform(item, { type: 'body', metatype: RecordRunDto })) as RecordRunDto;
+    } catch (error) {
+      if (error instanceof DomainError) return error;
+      throw error;
+    }
   }
 
   @Get('runs')

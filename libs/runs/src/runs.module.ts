@@ -12,5 +12,6 @@ import { RunsService } from './runs.service';
   imports: [TypeOrmModule.forFeature([RunEntity]), CapsulesModule, AlertsModule],
   controllers: [RunsController, ArtifactsController],
   providers: [RunsRepository, RunsService],
+  exports: [RunsService],
 })
 export class RunsModule {}

@@ -116,6 +116,66 @@ export class RunsRepository {
     return existing ? { outcome: 'key-taken', existing } : { outcome: 'capsule-not-found' };
   }
 
+  /**
+   * Many reports in one statement (a batch, or reports coalesced by the group commit), in the
+   * caller's transaction: each row's id is drawn with its item, so every item learns what became
+   * of it, in input order. Same rules as `insert` per item; a run key taken earlier, or by an
+   * earlier item of the same batch, inserts nothing and answers with the run that has it.
+   */
+  async insertMany(tx: Queries, runs: readonly NewRun[]): Promise<InsertRunResult[]> {
+    const column = <T>(pick: (run: NewRun) => T) => runs.map(pick);
+    const rows = await tx.prepared<RunRow & { ord: string; inserted: boolean }>(
+      'capsules:insert-runs',
+      sql`WITH input AS MATERIALIZED (
+            SELECT u.*, nextval(pg_get_serial_sequence('capsule_runs', 'id')) AS id
+            FROM unnest(${column((r) => r.capsuleSlug)}::text[], ${column((r) => r.actor)}::text[],
+                        ${column((r) => r.status)}::text[], ${column((r) => r.startedAt)}::timestamptz[],
+                        ${column((r) => r.completedAt)}::timestamptz[], ${column((r) => r.artifactUri)}::text[],
+                        ${column((r) => r.checksum)}::text[], ${column((r) => r.exitCode)}::int[],
+                        ${column((r) => r.message)}::text[], ${column((r) => r.runKey)}::text[],
+                        ${column((r) => r.requestHash)}::text[])
+                 WITH ORDINALITY AS u(slug, actor, status, started_at, completed_at, artifact_uri, checksum,
+                                      exit_code, message, run_key, request_hash, ord)
+          ),
+          inserted AS (
+            INSERT INTO capsule_runs AS r
+              (id, capsule_id, capsule_revision, actor, status, started_at, completed_at,
+               artifact_uri, checksum, exit_code, message, run_key, request_hash)
+            OVERRIDING SYSTEM VALUE
+            SELECT i.id, c.id, c.revision, i.actor, i.status,
+                   COALESCE(i.started_at, i.completed_at, now()),
+                   CASE WHEN i.status = 'running' THEN NULL
+                        ELSE COALESCE(i.completed_at, GREATEST(now(), i.started_at)) END,
+                   i.artifact_uri, i.checksum, i.exit_code, i.message, i.run_key, i.request_hash
+            FROM input i JOIN capsules c ON c.slug = i.slug
+            ORDER BY i.ord
+            ON CONFLICT (run_key) WHERE run_key IS NOT NULL DO NOTHING
+            RETURNING ${RUN_COLUMNS}
+          )
+          SELECT i.ord::text AS ord, r.id IS NOT NULL AS inserted, r.id, r.capsule_id, r.actor, r.status, r.started_at,
+                 r.completed_at, r.duration_ms, r.artifact_uri, r.checksum, r.exit_code, r.message, r.run_key,
+                 r.capsule_revision, i.slug AS capsule_slug
+          FROM input i LEFT JOIN inserted r ON r.id = i.id
+          ORDER BY i.ord`,
+    );
+    const missedKeys = rows.filter((row) => !row.inserted).map((row) => runs[Number(row.ord) - 1].runKey);
+    const taken = new Map<string, RunRow & { request_hash: string | null }>();
+    if (missedKeys.some((key) => key !== null)) {
+      const existing = await tx.rows<RunRow & { request_hash: string | null }>(
+        sql`SELECT ${RUN_COLUMNS}, r.request_hash, c.slug AS capsule_slug
+            FROM capsule_runs r JOIN capsules c ON c.id = r.capsule_id
+            WHERE r.run_key = ANY(${missedKeys.filter((key) => key !== null)}::text[])`,
+      );
+      for (const run of existing) taken.set(run.run_key!, run);
+    }
+    return rows.map(({ ord, inserted, ...run }): InsertRunResult => {
+      if (inserted) return { outcome: 'inserted', run };
+      const key = runs[Number(ord) - 1].runKey;
+      const existing = key === null ? undefined : taken.get(key);
+      return existing ? { outcome: 'key-taken', existing } : { outcome: 'capsule-not-found' };
+    });
+  }
+
   findById(id: string, tx: Queries = this.db): Promise<RunRow | undefined> {
     return tx.first<RunRow>(
       sql`SELECT ${RUN_COLUMNS}, c.slug AS capsule_slug FROM capsule_runs r JOIN capsules c ON c.id = r.capsule_id

@@ -1,28 +1,42 @@
 import { createHash } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AlertsService, type ReportedRun } from '@app/alerts';
 import { CapsuleNotFoundError, CapsulesService } from '@app/capsules';
 import {
+  APP_CONFIG,
+  type AppConfig,
   Clock,
   decodeCursor,
+  describeError,
+  DomainError,
   type FieldError,
+  isDatabaseUnavailable,
   keysetPage,
   type Page,
   type PageQueryDto,
   pageSize,
   readTimeIdPosition,
   RequestValidationError,
+  ServiceUnavailableError,
   toInstant,
 } from '@app/common';
-import { Database, FINAL_RUN_STATUSES, statusList } from '@app/database';
+import { Database, FINAL_RUN_STATUSES, type Queries, statusList } from '@app/database';
 import type { ArtifactsQueryDto } from './dto/artifact.dto';
 import type { FinishRunDto } from './dto/finish-run.dto';
 import { RUN_PAGE, type ListRunsQueryDto } from './dto/list-runs-query.dto';
 import type { RecordRunDto } from './dto/record-run.dto';
 import { RUN_KEY_PATTERN } from './dto/run-validators';
 import type { RunRow } from './run.entity';
-import { ArtifactNotFoundError, RunAlreadyFinishedError, RunKeyConflictError, RunNotFoundError } from './run.errors';
-import { type RunFilter, RunsRepository } from './runs.repository';
+import { GroupCommit } from './group-commit';
+import {
+  ArtifactNotFoundError,
+  BatchRejectedError,
+  RunAlreadyFinishedError,
+  RunNotStoredError,
+  RunKeyConflictError,
+  RunNotFoundError,
+} from './run.errors';
+import { type InsertRunResult, type NewRun, type RunFilter, RunsRepository } from './runs.repository';
 
 /** How far ahead of the server's clock a reported instant may be (clock skew). */
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
@@ -33,59 +47,191 @@ export interface RecordedRun {
   replayed: boolean;
 }
 
+/** What became of one item of a batch. */
+export type BatchItemResult =
+  | { outcome: 'stored' | 'replayed'; run: RunRow }
+  | { outcome: 'rejected'; problem: DomainError }
+  /** An atomic batch that stored nothing: this item was fine, but another was refused. */
+  | { outcome: 'skipped' };
+
+/** A write's result, or the error of a report written alone that failed on its own. */
+type WriteResult = InsertRunResult | { outcome: 'failed'; error: unknown };
+
+/** At most this many reports share one transaction of the group commit. */
+export const GROUP_COMMIT_MAX_BATCH = 64;
+
 @Injectable()
 export class RunsService {
+  private readonly groupCommit: GroupCommit<NewRun, WriteResult>;
+  private readonly logger = new Logger('Runs');
+
   constructor(
     private readonly runs: RunsRepository,
     private readonly capsules: CapsulesService,
     private readonly alerts: AlertsService,
     private readonly db: Database,
     private readonly clock: Clock,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    // Two batches in flight: one gathers (up to 2 ms) while the other commits (ADR 13).
+    this.groupCommit = new GroupCommit((runs) => this.writeTogether(runs), {
+      maxBatch: GROUP_COMMIT_MAX_BATCH,
+      concurrency: Math.min(2, Math.max(1, config.dbPoolSize - 2)),
+      lingerMs: 2,
+    });
+  }
 
   /**
    * Records a run. With a run key (body `run_key` or the Idempotency-Key
    * header) a retry returns the run recorded first; the same key with another
-   * capsule or payload is a 409.
+   * capsule or payload is a 409. Concurrent reports are written together (group commit,
+   * `writeTogether`); each is answered once its batch has committed.
    */
   async record(input: RecordRunDto, idempotencyKey?: string): Promise<RecordedRun> {
-    const runKey = this.runKey(input.run_key, idempotencyKey);
+    const run = this.newRun(input, this.runKey(input.run_key, idempotencyKey));
+    const result = await this.groupCommit.submit(run);
+    if (result.outcome === 'failed') throw result.error;
+    return recordedOrThrow(run, result);
+  }
+
+  /** Single reports not answered yet: waiting for their group, or in a group being written. */
+  get pendingReports(): number {
+    return this.groupCommit.pending;
+  }
+
+  /**
+   * A batch of reports, in request order: each item stored, replayed, or refused with its problem
+   * (`invalid` holds the problems found before: the item's body). All in one transaction; one
+   * item refused does not keep the others from being stored, unless `atomic`: then any refusal
+   * stores nothing (BatchRejectedError, with every item's result).
+   */
+  async recordBatch(items: (RecordRunDto | DomainError)[], atomic: boolean): Promise<BatchItemResult[]> {
+    const results: (BatchItemResult | undefined)[] = items.map((item) =>
+      item instanceof DomainError ? { outcome: 'rejected', problem: item } : undefined,
+    );
+    const runs: { index: number; run: NewRun }[] = [];
+    items.forEach((item, index) => {
+      if (item instanceof DomainError) return;
+      try {
+        runs.push({ index, run: this.newRun(item, item.run_key ?? null) });
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        results[index] = { outcome: 'rejected', problem: error };
+      }
+    });
+    const settle = (written: WriteResult[]) =>
+      written.forEach((result, i) => (results[runs[i].index] = batchItemResult(runs[i].run, result)));
+    if (!atomic) {
+      if (runs.length > 0) settle(await this.writeTogether(runs.map((r) => r.run)));
+      return results as BatchItemResult[];
+    }
+    if (results.some((result) => result !== undefined)) throw new BatchRejectedError(withSkipped(results));
+    await this.db.transaction(async (tx) => {
+      settle(
+        await this.writeRuns(
+          tx,
+          runs.map((r) => r.run),
+        ),
+      );
+      // Thrown inside, so the transaction rolls back: nothing of the batch is stored.
+      if (results.some((result) => result?.outcome === 'rejected')) {
+        throw new BatchRejectedError(withSkipped(results, true));
+      }
+    });
+    return results as BatchItemResult[];
+  }
+
+  /**
+   * Reports written in one transaction. Should it fail for a reason of its own (not the database's
+   * absence: then every report is answered 503), each report is written alone, so that one
+   * cannot fail the others.
+   */
+  private async writeTogether(runs: NewRun[]): Promise<WriteResult[]> {
+    try {
+      return await this.db.transaction((tx) => this.writeRuns(tx, runs));
+    } catch (error) {
+      if (runs.length === 1 || isDatabaseUnavailable(error)) throw error;
+      const results: WriteResult[] = [];
+      for (const run of runs) {
+        results.push(
+          await this.db
+            .transaction((tx) => this.writeRuns(tx, [run]))
+            .then(([result]) => result)
+            .catch((alone: unknown): WriteResult => {
+              if (!(alone instanceof DomainError) && !isDatabaseUnavailable(alone)) {
+                this.logger.error({
+                  message: 'runs: a report failed on its own (written alone after its batch failed)',
+                  capsule_slug: run.capsuleSlug,
+                  err: describeError(alone),
+                });
+              }
+              return { outcome: 'failed', error: alone };
+            }),
+        );
+      }
+      return results;
+    }
+  }
+
+  /**
+   * Writes reports in the caller's transaction and has alerts judge each, as if they had come one
+   * after another in this order: the capsules' alert rows are locked first (in id order), then
+   * the runs go in statements ("waves") where a capsule's reports that cannot change its alert
+   * state travel together and one that can is the last of its capsule in its wave, judged after
+   * it, before that capsule's next report is written.
+   */
+  private async writeRuns(tx: Queries, runs: NewRun[]): Promise<InsertRunResult[]> {
+    const states = await this.alerts.lockForReports(tx, [...new Set(runs.map((run) => run.capsuleSlug))]);
+    const results: InsertRunResult[] = [];
+    let pending = runs.map((run, index) => ({ run, index }));
+    while (pending.length > 0) {
+      const wave: typeof pending = [];
+      const later: typeof pending = [];
+      const waiting = new Set<string>();
+      for (const item of pending) {
+        const slug = item.run.capsuleSlug;
+        if (waiting.has(slug)) {
+          later.push(item);
+          continue;
+        }
+        wave.push(item);
+        if (this.alerts.canChange(states.get(slug), item.run.status)) waiting.add(slug);
+      }
+      const inserted = await this.runs.insertMany(
+        tx,
+        wave.map((item) => item.run),
+      );
+      for (const [i, result] of inserted.entries()) {
+        results[wave[i].index] = result;
+        const state = states.get(wave[i].run.capsuleSlug);
+        if (result.outcome !== 'inserted' || !this.alerts.canChange(state, result.run.status)) continue;
+        await this.alerts.onRunReported(tx, reported(result.run), state);
+        states.set(wave[i].run.capsuleSlug, await this.alerts.relock(tx, result.run.capsule_id));
+      }
+      pending = later;
+    }
+    return results;
+  }
+
+  /** The run a report asks for, its instants checked (422) and its fingerprint taken. */
+  private newRun(input: RecordRunDto, runKey: string | null): NewRun {
     const status = input.status ?? 'success';
     const startedAt = input.started_at ? toInstant(input.started_at) : null;
     const completedAt = input.completed_at ? toInstant(input.completed_at) : null;
     this.checkInstants(status, startedAt, completedAt);
-    const requestHash = runKey ? fingerprint(input, status, startedAt, completedAt) : null;
-    // The run and the flips it causes commit together (or not at all); the capsule's alert row is
-    // locked first, so a detector pass at the deadline cannot overtake the report.
-    const result = await this.db.transaction(async (tx) => {
-      const alertState = await this.alerts.lockForReport(tx, { slug: input.capsule_slug });
-      const inserted = await this.runs.insert(tx, {
-        capsuleSlug: input.capsule_slug,
-        actor: input.actor,
-        status,
-        startedAt,
-        completedAt,
-        artifactUri: input.artifact_uri ?? null,
-        checksum: input.checksum ?? null,
-        exitCode: input.exit_code ?? null,
-        message: input.message ?? null,
-        runKey,
-        requestHash,
-      });
-      if (inserted.outcome === 'inserted') await this.alerts.onRunReported(tx, reported(inserted.run), alertState);
-      return inserted;
-    });
-    switch (result.outcome) {
-      case 'inserted':
-        return { run: result.run, replayed: false };
-      case 'key-taken': {
-        const { request_hash: storedHash, ...existing } = result.existing;
-        if (storedHash !== requestHash) throw new RunKeyConflictError(runKey!, Number(existing.id));
-        return { run: existing, replayed: true };
-      }
-      case 'capsule-not-found':
-        throw new CapsuleNotFoundError(input.capsule_slug);
-    }
+    return {
+      capsuleSlug: input.capsule_slug,
+      actor: input.actor,
+      status,
+      startedAt,
+      completedAt,
+      artifactUri: input.artifact_uri ?? null,
+      checksum: input.checksum ?? null,
+      exitCode: input.exit_code ?? null,
+      message: input.message ?? null,
+      runKey,
+      requestHash: runKey ? fingerprint(input, status, startedAt, completedAt) : null,
+    };
   }
 
   async get(id: string): Promise<RunRow> {
@@ -218,6 +364,47 @@ export class RunsService {
     }
     if (errors.length) throw new RequestValidationError(errors);
   }
+}
+
+/** The answer to one report: its run, replayed or not, or the reason it was refused. */
+function recordedOrThrow(run: NewRun, result: InsertRunResult): RecordedRun {
+  switch (result.outcome) {
+    case 'inserted':
+      return { run: result.run, replayed: false };
+    case 'key-taken': {
+      const { request_hash: storedHash, ...existing } = result.existing;
+      if (storedHash !== run.requestHash) throw new RunKeyConflictError(run.runKey!, Number(existing.id));
+      return { run: existing, replayed: true };
+    }
+    case 'capsule-not-found':
+      throw new CapsuleNotFoundError(run.capsuleSlug);
+  }
+}
+
+function batchItemResult(run: NewRun, result: WriteResult): BatchItemResult {
+  if (result.outcome === 'failed') {
+    if (result.error instanceof DomainError) return { outcome: 'rejected', problem: result.error };
+    // Written alone after its batch failed, then the database went away: this item, not the others.
+    if (isDatabaseUnavailable(result.error)) {
+      return { outcome: 'rejected', problem: new ServiceUnavailableError('The database is unavailable; not stored') };
+    }
+    // A fault of this item alone (the others were stored): said for it, logged with the request.
+    return { outcome: 'rejected', problem: new RunNotStoredError() };
+  }
+  try {
+    const recorded = recordedOrThrow(run, result);
+    return { outcome: recorded.replayed ? 'replayed' : 'stored', run: recorded.run };
+  } catch (error) {
+    if (error instanceof DomainError) return { outcome: 'rejected', problem: error };
+    throw error;
+  }
+}
+
+/** An atomic batch's results once it stored nothing: the refused items, and the others skipped. */
+function withSkipped(results: (BatchItemResult | undefined)[], rolledBack = false): BatchItemResult[] {
+  return results.map((result) =>
+    result?.outcome === 'rejected' ? result : rolledBack || result === undefined ? { outcome: 'skipped' } : result,
+  );
 }
 
 function reported(run: RunRow): ReportedRun {

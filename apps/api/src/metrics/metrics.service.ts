@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { AlertsMetrics, type AlertsSnapshot } from '@app/alerts';
 import { AnalyticsService } from '@app/analytics';
+import { RunsService } from '@app/runs';
 import { pgPool } from '@app/database';
 import { DataSource } from 'typeorm';
 
@@ -25,6 +26,7 @@ export class MetricsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly analytics: AnalyticsService,
     alerts: AlertsMetrics,
+    runs: RunsService,
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'capsules_' });
@@ -80,6 +82,14 @@ export class MetricsService {
         this.reset();
         const counts = await ledger.scheduleStateCounts().catch(() => undefined);
         for (const [state, count] of Object.entries(counts ?? {})) this.set({ state }, count);
+      },
+    });
+    new Gauge({
+      name: 'capsules_run_reports_pending',
+      help: 'Run reports of this process not answered yet: waiting for their group commit, or being written',
+      registers,
+      collect() {
+        this.set(runs.pendingReports);
       },
     });
     this.alertMetrics(alerts, registers);

@@ -12,6 +12,7 @@ describe('loadConfig', () => {
       migrateOnBoot: true,
       corsOrigins: ['http://localhost:3000', 'http://localhost:3001'],
       bodyLimitBytes: 65536,
+      batchBodyLimitBytes: 4194304,
       logLevel: 'info',
     });
   });
@@ -38,6 +39,7 @@ describe('loadConfig', () => {
       MIGRATION_LOCK_TIMEOUT_MS: '2500',
       CORS_ORIGINS: 'https://a.example, https://b.example',
       BODY_LIMIT_BYTES: '2048',
+      BATCH_BODY_LIMIT_BYTES: '1048576',
       LOG_LEVEL: 'debug',
       LOG_FORMAT: 'pretty',
       API_KEYS: 'ci-runner:write:0123456789abcdef0123456789abcdef, dash:read:fedcba9876543210fedcba9876543210',
@@ -73,6 +75,7 @@ describe('loadConfig', () => {
       migrationLockTimeoutMs: 2500,
       corsOrigins: ['https://a.example', 'https://b.example'],
       bodyLimitBytes: 2048,
+      batchBodyLimitBytes: 1048576,
       logLevel: 'debug',
       logFormat: 'pretty',
       apiKeys: 'ci-runner:write:0123456789abcdef0123456789abcdef, dash:read:fedcba9876543210fedcba9876543210',

@@ -24,6 +24,8 @@ export interface AppConfig {
   /** Allowed browser origins; `['*']` allows any. */
   corsOrigins: string[];
   bodyLimitBytes: number;
+  /** The body limit of POST /api/capsules/runs/batch (up to 1,000 reports). */
+  batchBodyLimitBytes: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** JSON lines (default) or human-readable lines (default when stdout is a terminal outside production). */
   logFormat: 'json' | 'pretty';
@@ -123,6 +125,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     // The old dashboards' dev servers locally; in production only origins someone named.
     corsOrigins: read.list('CORS_ORIGINS', nodeEnv === 'production' ? [] : LOCAL_DASHBOARD_ORIGINS),
     bodyLimitBytes: read.int('BODY_LIMIT_BYTES', 65_536, 1024, 10_485_760),
+    batchBodyLimitBytes: read.int('BATCH_BODY_LIMIT_BYTES', 4_194_304, 1024, 67_108_864),
     logLevel: read.oneOf(
       'LOG_LEVEL',
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,

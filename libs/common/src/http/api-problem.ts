@@ -1,4 +1,4 @@
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, type Type } from '@nestjs/common';
 import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import { DomainError, type FieldError, RequestValidationError } from '../errors/domain-error';
 import { invalidCursor } from '../pagination/keyset-cursor';
@@ -31,8 +31,12 @@ export interface ProblemResponseObject {
 }
 
 /** The response object of an error status: problem+json (422: with `errors`), one named example per problem. */
-export function problemResponse(status: number, description: string, examples: ProblemBody[]): ProblemResponseObject {
-  const schema = status === 422 ? ValidationProblemDto : ProblemDetailsDto;
+export function problemResponse(
+  status: number,
+  description: string,
+  examples: ProblemBody[],
+  schema: Type = status === 422 ? ValidationProblemDto : ProblemDetailsDto,
+): ProblemResponseObject {
   return {
     description,
     content: {
@@ -52,6 +56,13 @@ export const ApiProblem = (status: number, description: string, ...examples: Pro
   applyDecorators(
     ApiExtraModels(ProblemDetailsDto, ValidationProblemDto),
     ApiResponse({ status, ...problemResponse(status, description, examples) }),
+  );
+
+/** `ApiProblem` whose body has members of its own, described by `schema` (a problem DTO). */
+export const ApiProblemOf = (schema: Type, status: number, description: string, ...examples: ProblemBody[]) =>
+  applyDecorators(
+    ApiExtraModels(schema),
+    ApiResponse({ status, ...problemResponse(status, description, examples, schema) }),
   );
 
 /**
