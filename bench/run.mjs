@@ -127,6 +127,7 @@ async function measure(label, pid, options) {
   const row = {
     label,
     rps: Math.round(result.requests.average),
+    exactRps: result.requests.total / DURATION,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.timeouts + result.non2xx,
@@ -165,6 +166,31 @@ function postRun(base, withKeys) {
             }
           }
           return { ...req, body: JSON.stringify(body) };
+        },
+      },
+    ],
+  };
+}
+
+/** Batches of BATCH_ITEMS reports of random capsules (issue 17's batch ingestion). */
+const BATCH_ITEMS = 1000;
+const BATCH_CONNECTIONS = 8;
+function postBatch(base) {
+  return {
+    url: base,
+    connections: BATCH_CONNECTIONS,
+    requests: [
+      {
+        method: 'POST',
+        path: '/api/capsules/runs/batch',
+        headers: { 'content-type': 'application/json', ...AUTH },
+        setupRequest: (req) => {
+          const items = Array.from({ length: BATCH_ITEMS }, () => ({
+            capsule_slug: randomSlug(),
+            actor: 'bench',
+            status: 'success',
+          }));
+          return { ...req, body: JSON.stringify(items) };
         },
       },
     ],
@@ -384,6 +410,13 @@ async function main() {
     const { s: s1, r: r1 } = median;
     rows.push(s1, r1);
     rows.push(await measure('2. POST run with run_key, 10 % retries', service.pid, postRun(svc, true)));
+    const batchRow = await measure(
+      `2b. POST runs/batch, ${BATCH_ITEMS} runs a request, ${BATCH_CONNECTIONS} connections`,
+      service.pid,
+      postBatch(svc),
+    );
+    rows.push(batchRow);
+    const batchRunsPerSecond = batchRow.errors === 0 ? Math.round(batchRow.exactRps * BATCH_ITEMS) : 0;
 
     const runsPage = () => `/api/capsules/runs?capsule_slug=${randomSlug()}&limit=50`;
     small.page = await measure(
@@ -597,6 +630,7 @@ ${fmt(loadedGrowth.page)} × (a capsule's page) from ${SMALL_RUNS.toLocaleString
 | --- | --- | --- |
 | scenario 1: service ≥ 1.0 × the bare reference's req/s (issue 17) | ${fmt(rpsRatio)} × | ${mark(rpsRatio >= 1)} |
 | scenario 1: service p99 ≤ 1.5 × the bare reference's p99 (issue 17) | ${fmt(p99Ratio)} × | ${mark(p99Ratio <= 1.5)} |
+| scenario 2b: batch ingestion ≥ 20,000 runs/s, no errors (issue 17) | ${batchRunsPerSecond.toLocaleString('en')} runs/s | ${mark(batchRunsPerSecond >= 20_000)} |
 | scenario 4: performance at ${largeLabel} ≤ 1.5 × at ${SMALL_RUNS.toLocaleString('en')} (unloaded) | ${fmt(perfGrowth)} × | ${mark(perfGrowth <= 1.5)} |
 | scenario 4: scheduled at ${largeLabel} ≤ 1.5 × at ${SMALL_RUNS.toLocaleString('en')} (unloaded) | ${fmt(schedGrowth)} × | ${mark(schedGrowth <= 1.5)} |
 | scenario 4: performance ≥ 100 × faster than the original view at ${largeLabel} (unloaded) | ${fmt(perfVsOriginal, 0)} × | ${mark(perfVsOriginal >= 100)} |
