@@ -115,6 +115,44 @@ describe('batch ingestion', () => {
     expect(await runsOf('batch-alpha')).toBe(3);
   });
 
+  it('gives a run key to the first item that has it, as one-by-one reports would', async () => {
+    // The first report changes batch-delta's alert state (new), so its second waits for a statement
+    // of its own; the other capsule's report with the same key must not overtake it.
+    await t.http().post('/api/capsules').send({ slug: 'batch-delta', title: 'D', kind: 'digest', mode: 'automated' });
+    const res = await t
+      .http()
+      .post('/api/capsules/runs/batch')
+      .send([
+        report('batch-delta', 14),
+        report('batch-delta', 13, { run_key: 'shared-key' }),
+        report('batch-beta', 12, { run_key: 'shared-key' }),
+        report('no-such-capsule', 11, { run_key: 'later-key' }),
+        report('batch-beta', 10, { run_key: 'later-key' }),
+      ])
+      .expect(200);
+    expect(res.body.results.map((r: { outcome: string }) => r.outcome)).toEqual([
+      'stored',
+      'stored',
+      'rejected',
+      'rejected',
+      'stored',
+    ]);
+    expect(res.body.results[1].run).toMatchObject({ capsule_slug: 'batch-delta', run_key: 'shared-key' });
+    expect(res.body.results[2].problem).toMatchObject({ code: 'RUN_KEY_CONFLICT' });
+    // The unknown capsule is its problem, not the key a later item took.
+    expect(res.body.results[3].problem).toMatchObject({ code: 'CAPSULE_NOT_FOUND' });
+  });
+
+  it('refuses an Idempotency-Key header (each item has its run_key)', async () => {
+    const res = await t
+      .http()
+      .post('/api/capsules/runs/batch')
+      .set('idempotency-key', 'whole-batch')
+      .send([report('batch-alpha', 9)])
+      .expect(422);
+    expect(res.body.errors).toEqual([{ field: 'Idempotency-Key', message: expect.any(String) }]);
+  });
+
   it('atomic=true stores nothing when an item is refused, and everything when none is', async () => {
     const before = await runsOf('batch-beta');
     const refused = await t

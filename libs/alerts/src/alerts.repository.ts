@@ -90,18 +90,27 @@ export class AlertsRepository {
    * and created on first use; capsules that do not exist are absent from the answer.
    */
   async lockForReports(tx: Queries, slugs: readonly string[]): Promise<(LockedAlertRow & { slug: string })[]> {
-    const select = sql`SELECT ${STATE_COLUMNS}, c.max_runtime_seconds, c.status AS capsule_status, c.slug
-                       FROM capsule_alerts a JOIN capsules c ON c.id = a.capsule_id
-                       WHERE c.slug = ANY(${slugs}::text[]) ORDER BY a.capsule_id FOR UPDATE OF a`;
-    const rows = await tx.rows<LockedAlertRow & { slug: string }>(select);
-    if (rows.length === new Set(slugs).size) return rows;
-    // Some capsule reports for the first time (or does not exist): its row, then all again.
+    const select = (ready: Sql) =>
+      sql`SELECT ${STATE_COLUMNS}, c.max_runtime_seconds, c.status AS capsule_status, c.slug
+          FROM capsule_alerts a JOIN capsules c ON c.id = a.capsule_id
+          WHERE c.slug = ANY(${slugs}::text[]) ${ready}
+          ORDER BY a.capsule_id FOR UPDATE OF a`;
+    // Locks only when every known capsule has its row already (the common case, one statement):
+    // locking some rows, then creating and locking a missing one of a lower id, would take the
+    // locks out of id order and could deadlock with another batch.
+    const rows = await tx.rows<LockedAlertRow & { slug: string }>(
+      select(sql`AND NOT EXISTS (SELECT 1 FROM capsules m WHERE m.slug = ANY(${slugs}::text[])
+                                   AND NOT EXISTS (SELECT 1 FROM capsule_alerts x WHERE x.capsule_id = m.id))`),
+    );
+    if (rows.length > 0) return rows;
+    // Some capsule reports for the first time (or none exists): the rows first (an insert that
+    // meets an existing row locks nothing), then every row, in id order, holding none before.
     await tx.rows(
       sql`INSERT INTO capsule_alerts (capsule_id)
           SELECT id FROM capsules WHERE slug = ANY(${slugs}::text[]) ORDER BY id
           ON CONFLICT DO NOTHING`,
     );
-    return tx.rows<LockedAlertRow & { slug: string }>(select);
+    return tx.rows<LockedAlertRow & { slug: string }>(select(sql``));
   }
 
   /** The capsule's alert row, locked until the transaction ends (created on first use). */

@@ -97,10 +97,14 @@ export class AlertsService {
     const rules = effectiveRules(state.rules);
     await tx.rows(sql`SAVEPOINT alerts`);
     try {
-      return await this.evaluateReport(tx, run, state, rules);
+      const flip = await this.evaluateReport(tx, run, state, rules);
+      // Released, so a batch judging many reports does not nest a subtransaction per report.
+      await tx.rows(sql`RELEASE SAVEPOINT alerts`);
+      return flip;
     } catch (error) {
       if (isDatabaseUnavailable(error)) throw error;
       await tx.rows(sql`ROLLBACK TO SAVEPOINT alerts`);
+      await tx.rows(sql`RELEASE SAVEPOINT alerts`);
       this.logger.error({
         message: 'alerts: a run report was recorded without its alert evaluation',
         capsule_id: run.capsule_id,

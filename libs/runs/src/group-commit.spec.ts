@@ -66,4 +66,45 @@ describe('GroupCommit', () => {
     w.pending[1].resolve();
     await expect(second).resolves.toBe('ok 2');
   });
+
+  it('fails a call that waited longer than maxWaitMs without writing it', async () => {
+    jest.useFakeTimers();
+    try {
+      const w = controlledWrite();
+      const group = new GroupCommit(w.write, {
+        maxBatch: 64,
+        concurrency: 1,
+        lingerMs: 0,
+        maxWaitMs: 100,
+        expired: () => new Error('waited too long'),
+      });
+      const first = group.submit(1);
+      const late = group.submit(2);
+      jest.advanceTimersByTime(150);
+      const fresh = group.submit(3);
+      w.pending[0].resolve();
+      await expect(first).resolves.toBe('ok 1');
+      await expect(late).rejects.toThrow('waited too long');
+      expect(w.batches).toEqual([[1], [3]]);
+      w.pending[1].resolve();
+      await expect(fresh).resolves.toBe('ok 3');
+      expect(group.pending).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('sends what waited behind a batch as soon as it ends, without lingering again', async () => {
+    const w = controlledWrite();
+    const group = new GroupCommit(w.write, { maxBatch: 64, concurrency: 2, lingerMs: 60_000 });
+    void group.submit(1);
+    const queued = [2, 3].map((i) => group.submit(i));
+    expect(w.batches).toEqual([[1]]);
+    expect(group.pending).toBe(3);
+    w.pending[0].resolve();
+    await tick();
+    expect(w.batches).toEqual([[1], [2, 3]]);
+    w.pending[1].resolve();
+    await expect(Promise.all(queued)).resolves.toEqual(['ok 2', 'ok 3']);
+  });
 });

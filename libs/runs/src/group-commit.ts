@@ -8,19 +8,31 @@
  * answered when its batch has committed (or failed).
  */
 export class GroupCommit<T, R> {
-  private readonly queue: { item: T; resolve: (result: R) => void; reject: (error: unknown) => void }[] = [];
+  private readonly queue: {
+    item: T;
+    since: number;
+    resolve: (result: R) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
   private inFlight = 0;
   private itemsInFlight = 0;
   private lingering: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly write: (items: T[]) => Promise<R[]>,
-    private readonly options: { maxBatch: number; concurrency: number; lingerMs: number },
+    private readonly options: {
+      maxBatch: number;
+      concurrency: number;
+      lingerMs: number;
+      /** A call that waited longer for its batch is not written: it fails with `expired()`. */
+      maxWaitMs?: number;
+      expired?: () => unknown;
+    },
   ) {}
 
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      this.queue.push({ item, since: Date.now(), resolve, reject });
       this.drain();
     });
   }
@@ -35,10 +47,11 @@ export class GroupCommit<T, R> {
     return this.queue.length + this.itemsInFlight;
   }
 
-  private drain(): void {
+  /** `waited`: the queue has waited for a batch to end already, so it leaves without lingering. */
+  private drain(waited = false): void {
     while (this.inFlight < this.options.concurrency && this.queue.length > 0) {
       const full = this.queue.length >= this.options.maxBatch;
-      if (this.inFlight > 0 && !full && this.options.lingerMs > 0) {
+      if (this.inFlight > 0 && !full && !waited && this.options.lingerMs > 0) {
         // Busy: let the batch gather for a moment (once), unless it is full already.
         this.lingering ??= setTimeout(() => {
           this.lingering = null;
@@ -51,13 +64,23 @@ export class GroupCommit<T, R> {
     }
   }
 
+  /** Fails the calls that waited longer than `maxWaitMs`, unwritten. */
+  private expire(): void {
+    const { maxWaitMs, expired } = this.options;
+    if (maxWaitMs === undefined || !expired) return;
+    const oldest = Date.now() - maxWaitMs;
+    while (this.queue.length > 0 && this.queue[0].since < oldest) this.queue.shift()!.reject(expired());
+  }
+
   private flush(): void {
     if (this.queue.length === 0) return;
     if (this.lingering) {
       clearTimeout(this.lingering);
       this.lingering = null;
     }
+    this.expire();
     const batch = this.queue.splice(0, this.options.maxBatch);
+    if (batch.length === 0) return;
     this.inFlight++;
     this.itemsInFlight += batch.length;
     void this.write(batch.map((entry) => entry.item))
@@ -68,7 +91,7 @@ export class GroupCommit<T, R> {
       .finally(() => {
         this.inFlight--;
         this.itemsInFlight -= batch.length;
-        this.drain();
+        this.drain(true);
       });
   }
 }

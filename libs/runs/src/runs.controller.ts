@@ -128,7 +128,16 @@ export class RunsController {
       '/api/capsules/runs/batch?atomic=true',
     ),
   )
-  async recordBatch(@RawBody() body: unknown, @Query() query: BatchQueryDto): Promise<BatchResultDto> {
+  async recordBatch(
+    @RawBody() body: unknown,
+    @Query() query: BatchQueryDto,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+  ): Promise<BatchResultDto> {
+    if (idempotencyKey !== undefined) {
+      throw new RequestValidationError([
+        { field: 'Idempotency-Key', message: 'a batch takes no Idempotency-Key: give each item its run_key' },
+      ]);
+    }
     if (!Array.isArray(body) || body.length === 0 || body.length > MAX_BATCH_ITEMS) {
       throw new RequestValidationError([{ field: '(body)', message: BATCH_SHAPE_MESSAGE }]);
     }

@@ -84,39 +84,6 @@ export class RunsRepository {
   constructor(private readonly db: Database) {}
 
   /**
-   * In the report's transaction (`tx`, where its flips are written too). One statement in the
-   * common case: the capsule is looked up inside the INSERT (an unknown
-   * slug inserts nothing), and a run_key already taken inserts nothing either (the unique index
-   * decides, also between concurrent retries); only then a second query tells which. Missing
-   * instants default to the database's now(): a finished run without times finished now; one
-   * with only `started_at` finished now (or at its start).
-   */
-  async insert(tx: Queries, run: NewRun): Promise<InsertRunResult> {
-    const status = sql.value(run.status);
-    const startedAt = sql.value(run.startedAt);
-    const completedAt = sql.value(run.completedAt);
-    const slug = sql.value(run.capsuleSlug);
-    // The hot path: a named (prepared) statement, planned once per connection.
-    const [inserted] = await tx.prepared<RunRow>(
-      'capsules:insert-run',
-      sql`INSERT INTO capsule_runs AS r
-            (capsule_id, capsule_revision, actor, status, started_at, completed_at,
-             artifact_uri, checksum, exit_code, message, run_key, request_hash)
-          SELECT c.id, c.revision, ${run.actor}, ${status},
-                 COALESCE(${startedAt}::timestamptz, ${completedAt}::timestamptz, now()),
-                 CASE WHEN ${status} = 'running' THEN NULL
-                      ELSE COALESCE(${completedAt}::timestamptz, GREATEST(now(), ${startedAt}::timestamptz)) END,
-                 ${run.artifactUri}, ${run.checksum}, ${run.exitCode}, ${run.message}, ${run.runKey}, ${run.requestHash}
-          FROM capsules c WHERE c.slug = ${slug}
-          ON CONFLICT (run_key) WHERE run_key IS NOT NULL DO NOTHING
-          RETURNING ${RUN_COLUMNS}, ${slug}::text AS capsule_slug`,
-    );
-    if (inserted) return { outcome: 'inserted', run: inserted };
-    const existing = run.runKey === null ? undefined : await this.findByRunKey(tx, run.runKey);
-    return existing ? { outcome: 'key-taken', existing } : { outcome: 'capsule-not-found' };
-  }
-
-  /**
    * Many reports in one statement (a batch, or reports coalesced by the group commit), in the
    * caller's transaction: each row's id is drawn with its item, so every item learns what became
    * of it, in input order. Same rules as `insert` per item; a run key taken earlier, or by an
@@ -158,6 +125,9 @@ export class RunsRepository {
           FROM input i LEFT JOIN inserted r ON r.id = i.id
           ORDER BY i.ord`,
     );
+    // A run key is taken when a run had it before this statement, or an earlier item of it has
+    // it; an item whose key only a later item took failed for its own reason (its capsule).
+    const ordinalOf = new Map(rows.filter((row) => row.inserted).map((row) => [String(row.id), Number(row.ord)]));
     const missedKeys = rows.filter((row) => !row.inserted).map((row) => runs[Number(row.ord) - 1].runKey);
     const taken = new Map<string, RunRow & { request_hash: string | null }>();
     if (missedKeys.some((key) => key !== null)) {
@@ -172,7 +142,9 @@ export class RunsRepository {
       if (inserted) return { outcome: 'inserted', run };
       const key = runs[Number(ord) - 1].runKey;
       const existing = key === null ? undefined : taken.get(key);
-      return existing ? { outcome: 'key-taken', existing } : { outcome: 'capsule-not-found' };
+      const holder = existing && ordinalOf.get(String(existing.id));
+      if (!existing || (holder !== undefined && holder > Number(ord))) return { outcome: 'capsule-not-found' };
+      return { outcome: 'key-taken', existing };
     });
   }
 
@@ -180,13 +152,6 @@ export class RunsRepository {
     return tx.first<RunRow>(
       sql`SELECT ${RUN_COLUMNS}, c.slug AS capsule_slug FROM capsule_runs r JOIN capsules c ON c.id = r.capsule_id
           WHERE r.id = ${id}`,
-    );
-  }
-
-  private findByRunKey(tx: Queries, runKey: string): Promise<(RunRow & { request_hash: string | null }) | undefined> {
-    return tx.first(
-      sql`SELECT ${RUN_COLUMNS}, r.request_hash, c.slug AS capsule_slug
-          FROM capsule_runs r JOIN capsules c ON c.id = r.capsule_id WHERE r.run_key = ${runKey}`,
     );
   }
 

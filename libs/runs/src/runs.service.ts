@@ -18,6 +18,7 @@ import {
   readTimeIdPosition,
   RequestValidationError,
   ServiceUnavailableError,
+  sqlState,
   toInstant,
 } from '@app/common';
 import { Database, FINAL_RUN_STATUSES, type Queries, statusList } from '@app/database';
@@ -57,6 +58,9 @@ export type BatchItemResult =
 /** A write's result, or the error of a report written alone that failed on its own. */
 type WriteResult = InsertRunResult | { outcome: 'failed'; error: unknown };
 
+/** A deadlock and a serialization failure: the transaction may succeed when tried again. */
+const TRANSIENT_SQLSTATES = new Set(['40P01', '40001']);
+
 /** At most this many reports share one transaction of the group commit. */
 export const GROUP_COMMIT_MAX_BATCH = 64;
 
@@ -78,6 +82,10 @@ export class RunsService {
       maxBatch: GROUP_COMMIT_MAX_BATCH,
       concurrency: Math.min(2, Math.max(1, config.dbPoolSize - 2)),
       lingerMs: 2,
+      // A report that waited half the request timeout for its group is not written late (its
+      // client may have been answered 503 by then and retry): 503 now, nothing stored.
+      maxWaitMs: Math.max(1, Math.floor(config.requestTimeoutMs / 2)),
+      expired: () => new ServiceUnavailableError('The run report waited too long to be written; retry it'),
     });
   }
 
@@ -147,30 +155,41 @@ export class RunsService {
    * cannot fail the others.
    */
   private async writeTogether(runs: NewRun[]): Promise<WriteResult[]> {
-    try {
-      return await this.db.transaction((tx) => this.writeRuns(tx, runs));
-    } catch (error) {
-      if (runs.length === 1 || isDatabaseUnavailable(error)) throw error;
-      const results: WriteResult[] = [];
-      for (const run of runs) {
-        results.push(
-          await this.db
-            .transaction((tx) => this.writeRuns(tx, [run]))
-            .then(([result]) => result)
-            .catch((alone: unknown): WriteResult => {
-              if (!(alone instanceof DomainError) && !isDatabaseUnavailable(alone)) {
-                this.logger.error({
-                  message: 'runs: a report failed on its own (written alone after its batch failed)',
-                  capsule_slug: run.capsuleSlug,
-                  err: describeError(alone),
-                });
-              }
-              return { outcome: 'failed', error: alone };
-            }),
-        );
+    let error: unknown;
+    // A deadlock or a serialization failure is worth one more try, together.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        return await this.db.transaction((tx) => this.writeRuns(tx, runs));
+      } catch (failed) {
+        error = failed;
+        if (!TRANSIENT_SQLSTATES.has(sqlState(failed) ?? '')) break;
       }
-      return results;
     }
+    if (isDatabaseUnavailable(error)) throw error;
+    if (runs.length === 1) return [{ outcome: 'failed', error }];
+    const results: WriteResult[] = [];
+    let gone: unknown;
+    for (const run of runs) {
+      // Once the database is gone, the rest is answered 503 at once, not after a wait each.
+      if (gone !== undefined) {
+        results.push({ outcome: 'failed', error: gone });
+        continue;
+      }
+      try {
+        results.push((await this.db.transaction((tx) => this.writeRuns(tx, [run])))[0]);
+      } catch (alone) {
+        if (isDatabaseUnavailable(alone)) gone = alone;
+        else if (!(alone instanceof DomainError)) {
+          this.logger.error({
+            message: 'runs: a report failed on its own (written alone after its batch failed)',
+            capsule_slug: run.capsuleSlug,
+            err: describeError(alone),
+          });
+        }
+        results.push({ outcome: 'failed', error: alone });
+      }
+    }
+    return results;
   }
 
   /**
@@ -188,10 +207,15 @@ export class RunsService {
       const wave: typeof pending = [];
       const later: typeof pending = [];
       const waiting = new Set<string>();
+      const waitingKeys = new Set<string>();
       for (const item of pending) {
-        const slug = item.run.capsuleSlug;
-        if (waiting.has(slug)) {
+        const { capsuleSlug: slug, runKey } = item.run;
+        // Behind a report of its capsule that waits, or one with its run key (the first report
+        // of a key must be the one written first, whatever its capsule).
+        if (waiting.has(slug) || (runKey !== null && waitingKeys.has(runKey))) {
           later.push(item);
+          waiting.add(slug);
+          if (runKey !== null) waitingKeys.add(runKey);
           continue;
         }
         wave.push(item);
