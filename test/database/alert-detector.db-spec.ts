@@ -105,7 +105,7 @@ describe('alert detector', () => {
     // The report of the 06:04:59 run locks the capsule's alert row before it writes the run; the
     // detector tries the capsule in between (the run not yet written, not even uncommitted).
     const reporting = reporter.database.transaction(async (tx) => {
-      const state = await reporter.service.lockForReport(tx, { slug: 'racer' });
+      const state = (await reporter.service.lockForReports(tx, ['racer'])).get('racer');
       locked();
       await held;
       const [run] = await tx.rows<{ id: string }>(
@@ -156,7 +156,7 @@ describe('alert detector', () => {
       [capsule.id],
     );
     await database.transaction(async (tx) => {
-      const state = await service.lockForReport(tx, { slug: 'hung' });
+      const state = (await service.lockForReports(tx, ['hung'])).get('hung');
       const [run] = await tx.rows<{ id: string }>(
         sql`INSERT INTO capsule_runs (capsule_id, actor, status, started_at, completed_at)
             VALUES (${capsule.id}, 'cron', 'success', '2026-12-02T07:05:30Z', '2026-12-02T07:05:40Z') RETURNING id`,

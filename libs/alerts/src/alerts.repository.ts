@@ -71,17 +71,13 @@ export class AlertsRepository {
   constructor(private readonly db: Database) {}
 
   /**
-   * The alert row of the capsule a report is about (by its slug, or by a run of it), locked
-   * until the transaction ends and created on first use; undefined when there is no such
-   * capsule. A report takes it before it writes its run, so a detector pass on the same capsule
-   * either finishes first or skips the capsule until the report has committed.
+   * The alert row of the capsule of a run a finish names, locked until the transaction ends and
+   * created on first use; undefined when there is no such run. A finish takes it before it
+   * updates the run, so a detector pass on the same capsule either finishes first or skips the
+   * capsule until the finish has committed.
    */
-  lockForReport(tx: Queries, target: { slug: string } | { runId: string }): Promise<LockedAlertRow | undefined> {
-    const capsule =
-      'slug' in target
-        ? sql`(SELECT id FROM capsules WHERE slug = ${target.slug})`
-        : sql`(SELECT capsule_id FROM capsule_runs WHERE id = ${target.runId})`;
-    return this.lockWhere(tx, capsule);
+  lockForFinish(tx: Queries, runId: string): Promise<LockedAlertRow | undefined> {
+    return this.lockWhere(tx, sql`(SELECT capsule_id FROM capsule_runs WHERE id = ${runId})`);
   }
 
   /**

@@ -29,7 +29,7 @@ export type OutboxListener = () => void;
 
 /**
  * Turns reports and the passing of time into flips: a run report locks the capsule's alert row
- * (`lockForReport`) before it writes its run and calls `onRunReported` after, in its own
+ * (`lockForReports`; a finish, `lockForFinish`) before it writes its run and calls `onRunReported` after, in its own
  * transaction; the detector calls `detect` for capsules whose alert_after has passed. Both hold
  * the capsule's alert row, so one flip is written once, whoever gets there, and no flip is dated
  * before the one it follows (the row's deadline floor).
@@ -51,13 +51,13 @@ export class AlertsService {
   }
 
   /**
-   * In a report's transaction, before its run is written: the alert row of the capsule (by slug,
-   * or by the run a finish names), locked; undefined for an unknown capsule. A detector pass on
-   * the same capsule then either finished before (the report sees its flip) or skips the capsule
-   * until the report has committed (and then sees its run).
+   * In a finish's transaction, before its run is updated: the alert row of the capsule of the run
+   * it names, locked; undefined for an unknown run. A detector pass on the same capsule then
+   * either finished before (the finish sees its flip) or skips the capsule until the finish has
+   * committed (and then sees its run). Reports lock with `lockForReports`.
    */
-  lockForReport(tx: Queries, target: { slug: string } | { runId: string }): Promise<LockedAlertRow | undefined> {
-    return this.alerts.lockForReport(tx, target);
+  lockForFinish(tx: Queries, runId: string): Promise<LockedAlertRow | undefined> {
+    return this.alerts.lockForFinish(tx, runId);
   }
 
   /**

@@ -62,7 +62,7 @@ type WriteResult = InsertRunResult | { outcome: 'failed'; error: unknown };
 const TRANSIENT_SQLSTATES = new Set(['40P01', '40001']);
 
 /** At most this many reports share one transaction of the group commit. */
-export const GROUP_COMMIT_MAX_BATCH = 64;
+const GROUP_COMMIT_MAX_BATCH = 64;
 
 @Injectable()
 export class RunsService {
@@ -109,7 +109,7 @@ export class RunsService {
 
   /**
    * A batch of reports, in request order: each item stored, replayed, or refused with its problem
-   * (`invalid` holds the problems found before: the item's body). All in one transaction; one
+   * (an item given as a DomainError was refused already, for its body). All in one transaction; one
    * item refused does not keep the others from being stored, unless `atomic`: then any refusal
    * stores nothing (BatchRejectedError, with every item's result).
    */
@@ -204,7 +204,7 @@ export class RunsService {
     const results: InsertRunResult[] = [];
     let pending = runs.map((run, index) => ({ run, index }));
     while (pending.length > 0) {
-      const wave: typeof pending = [];
+      const wave: ((typeof pending)[number] & { judged: boolean })[] = [];
       const later: typeof pending = [];
       const waiting = new Set<string>();
       const waitingKeys = new Set<string>();
@@ -218,19 +218,24 @@ export class RunsService {
           if (runKey !== null) waitingKeys.add(runKey);
           continue;
         }
-        wave.push(item);
-        if (this.alerts.canChange(states.get(slug), item.run.status)) waiting.add(slug);
+        const judged = this.alerts.canChange(states.get(slug), item.run.status);
+        wave.push({ ...item, judged });
+        if (judged) waiting.add(slug);
       }
       const inserted = await this.runs.insertMany(
         tx,
         wave.map((item) => item.run),
       );
+      const again = new Set(later.map((item) => item.run.capsuleSlug));
       for (const [i, result] of inserted.entries()) {
-        results[wave[i].index] = result;
-        const state = states.get(wave[i].run.capsuleSlug);
-        if (result.outcome !== 'inserted' || !this.alerts.canChange(state, result.run.status)) continue;
-        await this.alerts.onRunReported(tx, reported(result.run), state);
-        states.set(wave[i].run.capsuleSlug, await this.alerts.relock(tx, result.run.capsule_id));
+        const { index, judged, run } = wave[i];
+        results[index] = result;
+        if (result.outcome !== 'inserted' || !judged) continue;
+        await this.alerts.onRunReported(tx, reported(result.run), states.get(run.capsuleSlug));
+        // The judgement may have changed the row: read it again for the capsule's next report.
+        if (again.has(run.capsuleSlug)) {
+          states.set(run.capsuleSlug, await this.alerts.relock(tx, result.run.capsule_id));
+        }
       }
       pending = later;
     }
@@ -282,7 +287,7 @@ export class RunsService {
     if (!isRunId(id)) throw new RunNotFoundError(id);
 
     const updated = await this.db.transaction(async (tx) => {
-      const alertState = await this.alerts.lockForReport(tx, { runId: id });
+      const alertState = await this.alerts.lockForFinish(tx, id);
       const result = await this.runs.updateRunning(tx, id, {
         status: input.status,
         completedAt,
