@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ApiClient } from './api-client';
@@ -132,7 +133,7 @@ happens to the report. When the API cannot be reached the report is spooled and 
       speak.warn(`not registering: ${errorText(error)}`);
     }
     const [cmd, ...args] = command;
-    process.exitCode = await execWrapped(
+    const code = await execWrapped(
       new ApiClient(cfg),
       new Spool(cfg.spoolDir),
       {
@@ -149,6 +150,9 @@ happens to the report. When the API cannot be reached the report is spooled and 
       },
       speak,
     );
+    // The report is on disk by now: requests still in flight past exec's deadlines (an API that
+    // accepts and never answers, a long spool) must not hold the job's exit; the spool keeps them.
+    process.exit(code);
   });
 
 /** The capsule fields to register: those given (a file's, or the flags'), with the slug. */
@@ -157,7 +161,6 @@ async function registration(
   options: Record<string, unknown>,
 ): Promise<Record<string, unknown> | undefined> {
   if (options.registerFile) {
-    const { readFile } = await import('node:fs/promises');
     const value = JSON.parse(await readFile(options.registerFile as string, 'utf8')) as Record<string, unknown>;
     return { ...value, slug };
   }
