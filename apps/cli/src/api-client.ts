@@ -53,6 +53,11 @@ export class ApiClient {
     return this.config.url;
   }
 
+  /** A GET of the read commands: tried twice (someone is waiting at a terminal). */
+  read<T>(path: string): Promise<ApiResponse<T>> {
+    return this.request<T>('GET', path, undefined, { attempts: 2 });
+  }
+
   async request<T>(
     method: string,
     path: string,

@@ -72,7 +72,7 @@ async function allPages<T>(client: ApiClient, path: string): Promise<T[]> {
   const items: T[] = [];
   let next: string | null = path;
   while (next) {
-    const res: { body: T[]; headers: Headers } = await client.request<T[]>('GET', next, undefined, { attempts: 2 });
+    const res: { body: T[]; headers: Headers } = await client.read<T[]>(next);
     items.push(...res.body);
     next = nextLink(res.headers, client.baseUrl);
   }
@@ -115,8 +115,8 @@ export async function listCapsules(
   const query = options.kind ? `?kind=${encodeURIComponent(options.kind)}` : '';
   const [capsules, scheduled, performance] = await Promise.all([
     allPages<Capsule>(client, `/api/capsules${query}${query ? '&' : '?'}limit=1000`),
-    client.request<ScheduledEntry[]>('GET', '/api/capsules/scheduled', undefined, { attempts: 2 }),
-    client.request<PerformanceEntry[]>('GET', `/api/capsules/performance${query}`, undefined, { attempts: 2 }),
+    client.read<ScheduledEntry[]>('/api/capsules/scheduled'),
+    client.read<PerformanceEntry[]>(`/api/capsules/performance${query}`),
   ]);
   const states = new Map(scheduled.body.map((s) => [s.slug, s]));
   const stats = new Map(performance.body.map((p) => [p.capsule_slug, p]));
@@ -148,9 +148,7 @@ export async function listCapsules(
 
 /** `capsule status <slug>`: the capsule's definition and schedule state. */
 export async function showStatus(client: ApiClient, out: Out, slug: string, options: { json: boolean }): Promise<void> {
-  const { body } = await client.request<CapsuleDetail>('GET', `/api/capsules/${encodeURIComponent(slug)}`, undefined, {
-    attempts: 2,
-  });
+  const { body } = await client.read<CapsuleDetail>(`/api/capsules/${encodeURIComponent(slug)}`);
   if (options.json) {
     out.write(`${JSON.stringify(body, null, 2)}\n`);
     return;
@@ -181,14 +179,7 @@ export async function listRuns(
 ): Promise<void> {
   const query = new URLSearchParams({ limit: String(options.limit) });
   if (options.cursor) query.set('cursor', options.cursor);
-  const res = await client.request<Run[]>(
-    'GET',
-    `/api/capsules/${encodeURIComponent(slug)}/runs?${query.toString()}`,
-    undefined,
-    {
-      attempts: 2,
-    },
-  );
+  const res = await client.read<Run[]>(`/api/capsules/${encodeURIComponent(slug)}/runs?${query.toString()}`);
   const next = nextLink(res.headers, client.baseUrl);
   const cursor = next ? new URL(next, client.baseUrl).searchParams.get('cursor') : null;
   if (options.json) {
@@ -220,11 +211,8 @@ export async function showSchedule(
   slug: string,
   options: { json: boolean; count: number },
 ): Promise<void> {
-  const { body } = await client.request<FireTime[]>(
-    'GET',
+  const { body } = await client.read<FireTime[]>(
     `/api/capsules/${encodeURIComponent(slug)}/schedule?count=${options.count}`,
-    undefined,
-    { attempts: 2 },
   );
   if (options.json) {
     out.write(`${JSON.stringify(body, null, 2)}\n`);
