@@ -278,6 +278,22 @@ describe('the capsule command', () => {
     });
   });
 
+  it('a config file it cannot read: the job still runs, its report is spooled at once, nothing is sent', async () => {
+    const broken = path.join(home, 'broken.json');
+    writeFileSync(broken, '{ not json');
+    const before = spooled();
+    const res = await capsule(['exec', 'dawn-dispatch', '--', NODE, '-e', 'process.exit(3)'], {
+      env: { CAPSULES_CONFIG: broken },
+    });
+    expect(res.code).toBe(3);
+    expect(res.stderr).toContain('is not JSON');
+    expect(res.stderr).toContain('spooled');
+    expect(res.stderr).not.toMatch(/cannot reach|invalid\.invalid/);
+    const added = spooled().filter((file) => !before.includes(file));
+    expect(added).toHaveLength(1);
+    for (const file of added) rmSync(path.join(home, 'spool', file));
+  });
+
   it('the API down during the run: the job still succeeds, the report is spooled, and two flushes at once record it once', async () => {
     const marker = path.join(home, 'go');
     const job = start([

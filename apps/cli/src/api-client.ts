@@ -64,6 +64,8 @@ export class ApiClient {
     body?: unknown,
     options: RequestOptions = {},
   ): Promise<ApiResponse<T>> {
+    // Without a configuration there is nowhere to send: no lookups, no retries, spooled at once.
+    if (this.config.offline) throw new ApiUnavailableError('not sent: the configuration could not be read');
     const attempts = options.attempts ?? 3;
     let last: ApiUnavailableError | undefined;
     for (let attempt = 0; attempt < attempts; attempt++) {

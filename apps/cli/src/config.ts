@@ -11,7 +11,11 @@ export interface CliConfig {
   spoolDir: string;
   /** Longest one HTTP request may take. */
   requestTimeoutMs: number;
+  /** No API to send to (the configuration could not be read): every report is spooled at once. */
+  offline?: true;
 }
+
+const REQUEST_TIMEOUT_MS = 5_000;
 
 /** What the global flags may set (commander's parsed options). */
 export interface ConfigFlags {
@@ -57,8 +61,8 @@ export function resolveConfig(flags: ConfigFlags, env: Env = process.env): CliCo
   return {
     url: url.replace(/\/+$/, ''),
     apiKey: apiKey || undefined,
-    spoolDir: flags.spoolDir ?? env.CAPSULES_SPOOL_DIR ?? file.spool_dir ?? defaultSpoolDir(env),
-    requestTimeoutMs: 5_000,
+    spoolDir: spoolDirOf(flags, env, file.spool_dir),
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
   };
 }
 
@@ -69,13 +73,15 @@ export function resolveConfig(flags: ConfigFlags, env: Env = process.env): CliCo
 export function spoolOnlyConfig(flags: ConfigFlags, env: Env = process.env): CliConfig {
   return {
     url: 'http://invalid.invalid',
-    spoolDir: flags.spoolDir ?? env.CAPSULES_SPOOL_DIR ?? defaultSpoolDir(env),
-    requestTimeoutMs: 5_000,
+    spoolDir: spoolDirOf(flags, env, undefined),
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    offline: true,
   };
 }
 
-function defaultSpoolDir(env: Env): string {
-  return path.join(stateHome(env), 'capsules', 'spool');
+/** The spool: the flag, the environment, the config file, then under the state home. */
+function spoolDirOf(flags: ConfigFlags, env: Env, fromFile: string | undefined): string {
+  return flags.spoolDir ?? env.CAPSULES_SPOOL_DIR ?? fromFile ?? path.join(stateHome(env), 'capsules', 'spool');
 }
 
 /** A configuration problem the user must fix (said plainly, exit 2). */
