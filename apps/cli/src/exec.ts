@@ -83,6 +83,13 @@ export async function execWrapped(client: ApiClient, spool: Spool, options: Exec
   );
 
   const ended = await runCommand(options);
+  // From here a signal ends the wrapper (with the command's code) as soon as the report is on
+  // disk: registered at once (the command's forwarding ended in the same tick), so a signal while
+  // the checksum is computed is not lost.
+  let onDisk = false;
+  let exitWhenOnDisk = false;
+  const leave = () => (onDisk ? process.exit(ended.exitCode) : (exitWhenOnDisk = true));
+  for (const signal of FORWARDED) process.on(signal, leave);
   const finish: RunFinish = {
     status: ended.status,
     completed_at: new Date().toISOString(),
@@ -101,12 +108,7 @@ export async function execWrapped(client: ApiClient, spool: Spool, options: Exec
 
   const report = { ...(options.register ? { register: options.register } : {}), start, finish };
   // Written ahead: the report is on disk before it is sent, and deleted once the API has it, so a
-  // signal or a kill while it is being sent loses nothing. From here a signal ends the wrapper
-  // (with the command's code) as soon as the report is on disk.
-  let onDisk = false;
-  let exitWhenOnDisk = false;
-  const leave = () => (onDisk ? process.exit(ended.exitCode) : (exitWhenOnDisk = true));
-  for (const signal of FORWARDED) process.on(signal, leave);
+  // signal or a kill while it is being sent loses nothing.
   const file = await spool.save(report).catch((e: unknown) => {
     say.warn(`the run report could not be spooled: ${errorText(e)}`);
     return null;
@@ -213,10 +215,7 @@ function runCommand(options: ExecOptions): Promise<Ended & { tail?: string }> {
       clearTimeout(timer);
       clearTimeout(killer);
       // Signals that come while the report is written are the wrapper's (execWrapped's).
-      for (const signal of FORWARDED) {
-        process.off(signal, forward);
-        process.on(signal, () => undefined);
-      }
+      for (const signal of FORWARDED) process.off(signal, forward);
       resolve({ ...result, tail: capture ? tail.text(MESSAGE_MAX_CHARS) : undefined });
     };
     child.on('error', (error) => done(notStarted(options.command, error)));
