@@ -10,6 +10,7 @@ import { ScheduledCapsulesLocalDay1764000000008 } from './1764000000008-Schedule
 import { CreateAlerts1764000000009 } from './1764000000009-CreateAlerts';
 import { CreateRevisionRollups1764000000010 } from './1764000000010-CreateRevisionRollups';
 import { CreateSlotOutcomes1764000000011 } from './1764000000011-CreateSlotOutcomes';
+import { CreateLedgerChanges1764000000012 } from './1764000000012-CreateLedgerChanges';
 
 /**
  * Every migration, in the order it applies. Listed by hand (no globs): the
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   CreateAlerts1764000000009,
   CreateRevisionRollups1764000000010,
   CreateSlotOutcomes1764000000011,
+  CreateLedgerChanges1764000000012,
 ];

@@ -232,6 +232,12 @@ ALTER TABLE capsules ADD CONSTRAINT capsules_timezone_length CHECK (((char_lengt
 ALTER TABLE capsules ADD CONSTRAINT capsules_title_length CHECK (((char_length(title) >= 1) AND (char_length(title) <= 200)));
 ALTER TABLE capsules ADD CONSTRAINT capsules_version_length CHECK (((char_length(version) >= 1) AND (char_length(version) <= 50)));
 
+CREATE TABLE ledger_changes (
+  stripe smallint NOT NULL,
+  changes bigint DEFAULT 0 NOT NULL
+);
+ALTER TABLE ledger_changes ADD CONSTRAINT ledger_changes_pkey PRIMARY KEY (stripe);
+
 CREATE TABLE notification_attempts (
   notification_id bigint NOT NULL,
   attempt integer NOT NULL,
@@ -709,6 +715,16 @@ AS $function$
       END
       $function$;
 
+CREATE OR REPLACE FUNCTION public.ledger_changes_bump()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+      BEGIN
+        UPDATE ledger_changes SET changes = changes + 1 WHERE stripe = (txid_current() % 64)::smallint;
+        RETURN NULL;
+      END
+      $function$;
+
 CREATE OR REPLACE FUNCTION public.local_day_start(at timestamp with time zone, tz text)
  RETURNS timestamp with time zone
  LANGUAGE sql
@@ -764,6 +780,7 @@ AS $function$
 
 CREATE AGGREGATE int_array_sum(integer[]) (SFUNC = int_array_add, STYPE = integer[]);
 
+CREATE TRIGGER capsule_runs_ledger_changes AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.capsule_runs FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump();
 CREATE TRIGGER capsule_runs_revision_rollups_delete AFTER DELETE ON public.capsule_runs REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_revision_rollups();
 CREATE TRIGGER capsule_runs_revision_rollups_insert AFTER INSERT ON public.capsule_runs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_revision_rollups();
 CREATE TRIGGER capsule_runs_revision_rollups_update AFTER UPDATE ON public.capsule_runs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_revision_rollups();
@@ -771,9 +788,12 @@ CREATE TRIGGER capsule_runs_rollups_delete AFTER DELETE ON public.capsule_runs R
 CREATE TRIGGER capsule_runs_rollups_insert AFTER INSERT ON public.capsule_runs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_rollups();
 CREATE TRIGGER capsule_runs_rollups_update AFTER UPDATE ON public.capsule_runs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_rollups();
 CREATE TRIGGER capsule_runs_stale_slots AFTER INSERT ON public.capsule_runs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_mark_stale_slots();
+CREATE TRIGGER capsule_slots_ledger_changes AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.capsule_slots FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump();
 CREATE TRIGGER capsule_slots_rollups_delete AFTER DELETE ON public.capsule_slots REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_slots_maintain_rollups();
 CREATE TRIGGER capsule_slots_rollups_insert AFTER INSERT ON public.capsule_slots REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_slots_maintain_rollups();
 CREATE TRIGGER capsule_slots_rollups_update AFTER UPDATE ON public.capsule_slots REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_slots_maintain_rollups();
 CREATE TRIGGER capsule_versions_immutable BEFORE UPDATE ON public.capsule_versions FOR EACH ROW EXECUTE FUNCTION capsule_versions_immutable();
+CREATE TRIGGER capsule_versions_ledger_changes AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.capsule_versions FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump();
+CREATE TRIGGER capsules_ledger_changes AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.capsules FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump();
 CREATE TRIGGER capsules_next_revision BEFORE UPDATE ON public.capsules FOR EACH ROW EXECUTE FUNCTION capsules_next_revision();
 CREATE TRIGGER capsules_record_version AFTER INSERT OR UPDATE ON public.capsules FOR EACH ROW EXECUTE FUNCTION capsules_record_version();

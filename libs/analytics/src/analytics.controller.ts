@@ -1,8 +1,9 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { ApiCapsuleNotFound } from '@app/capsules';
 import { SCHEDULE_STATES } from '@app/schedules';
-import { ApiInvalidFields } from '@app/common';
+import { ApiConditionalRead, ApiInvalidFields, sendAnswer, VERSIONED_ANSWER_HEADERS } from '@app/common';
 import { AnalyticsService } from './analytics.service';
 import { BUCKETS, PerformanceQueryDto, ScheduledQueryDto, StatsQueryDto, WINDOWS } from './dto/analytics-query.dto';
 import { KindPerformanceDto, PerformanceEntryDto, RevisionStatsDto, StatsBucketDto } from './dto/performance-entry.dto';
@@ -24,12 +25,14 @@ export class AnalyticsController {
       'Served from rollups kept as runs are written: the cost does not grow with the number of stored runs. ' +
       'success_rate is a 0-1 fraction; avg_runtime_seconds is exact; p50/p95 are nearest-rank estimates ' +
       'within 9.05 %. With group_by=kind, one entry per kind (KindPerformanceDto). With revision=current ' +
-      '(and window=all), only the runs of each capsule’s current definition revision count.',
+      '(and window=all), only the runs of each capsule’s current definition revision count. Conditional: ' +
+      'the ETag changes with every write to the ledger (and, for a window, as the window moves on).',
   })
   @ApiExtraModels(PerformanceEntryDto, KindPerformanceDto)
   // anyOf, not oneOf: [] (no capsule, or no capsule of that kind) is an array of either entry.
   @ApiOkResponse({
     description: 'PerformanceEntryDto entries, or KindPerformanceDto entries with group_by=kind',
+    headers: VERSIONED_ANSWER_HEADERS,
     schema: {
       anyOf: [
         { type: 'array', items: { $ref: getSchemaPath(PerformanceEntryDto) } },
@@ -37,12 +40,14 @@ export class AnalyticsController {
       ],
     },
   })
+  @ApiConditionalRead()
   @ApiInvalidFields('/api/capsules/performance', 'Invalid query parameters, all listed in `errors`', WINDOW_ERROR)
-  performance(@Query() query: PerformanceQueryDto): Promise<PerformanceEntryDto[] | KindPerformanceDto[]> {
-    const window = query.window ?? 'all';
-    return query.group_by === 'kind'
-      ? this.analytics.performanceByKind(window, query.kind, query.revision)
-      : this.analytics.performance(window, query.kind, query.revision);
+  async performance(
+    @Query() query: PerformanceQueryDto,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    sendAnswer(request, reply, await this.analytics.performanceAnswer(query));
   }
 
   @Get('scheduled')
@@ -50,15 +55,21 @@ export class AnalyticsController {
     summary: 'Schedule state of every active capsule with a schedule, slug order',
     description:
       'next_run is computed from the cron expression in the capsule time zone (DST-aware); runs_today counts ' +
-      'the runs started since the start of the current day in the capsule time zone. Filter with ?state=.',
+      'the runs started since the start of the current day in the capsule time zone. Filter with ?state=. ' +
+      'Conditional: the ETag changes with every write to the ledger and whenever time changes an entry.',
   })
-  @ApiOkResponse({ type: [ScheduledEntryDto] })
+  @ApiOkResponse({ type: [ScheduledEntryDto], headers: VERSIONED_ANSWER_HEADERS })
+  @ApiConditionalRead()
   @ApiInvalidFields('/api/capsules/scheduled', 'Invalid query parameters, all listed in `errors`', {
     field: 'state',
     message: `state must be one of ${SCHEDULE_STATES.join(', ')}`,
   })
-  scheduled(@Query() query: ScheduledQueryDto): Promise<ScheduledEntryDto[]> {
-    return this.analytics.scheduled(query);
+  async scheduled(
+    @Query() query: ScheduledQueryDto,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    sendAnswer(request, reply, await this.analytics.scheduledAnswer(query));
   }
 
   @Get(':slug/stats')

@@ -111,6 +111,17 @@ function slotRollups(grain: RollupGrain, since: Date | null): Sql {
 export class AnalyticsRepository {
   constructor(private readonly db: Database) {}
 
+  /**
+   * The ledger change counter (ADR 15): a version of everything analytics answers read, changed
+   * by every committed write to it. Read before the answer it labels.
+   */
+  async ledgerVersion(): Promise<string> {
+    const [row] = await this.db.rows<{ version: string }>(
+      sql`SELECT sum(changes)::text AS version FROM ledger_changes`,
+    );
+    return row.version;
+  }
+
   /** One row per capsule (also those without runs): rollups of `grain` from `since` on. */
   performance(grain: RollupGrain, since: Date | null, kind?: string): Promise<CapsulePerformanceRow[]> {
     if (grain === 'all') return this.performanceAllTime(kind);

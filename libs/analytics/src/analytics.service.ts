@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CapsulesService } from '@app/capsules';
-import { Clock, RequestValidationError } from '@app/common';
+import { AnswerCache, Clock, RequestValidationError, type VersionedAnswer } from '@app/common';
 import { FAILED_RUN_STATUSES, ROLLUP_COUNTERS, type RollupCounter, SUCCESSFUL_RUN_STATUSES } from '@app/database';
 import { type ScheduleState, SchedulesService } from '@app/schedules';
 import {
@@ -10,7 +10,13 @@ import {
   type RollupTotals,
   type SlotTotals,
 } from './analytics.repository';
-import type { AnalyticsWindow, ScheduledQueryDto, StatsBucket, StatsQueryDto } from './dto/analytics-query.dto';
+import type {
+  AnalyticsWindow,
+  PerformanceQueryDto,
+  ScheduledQueryDto,
+  StatsBucket,
+  StatsQueryDto,
+} from './dto/analytics-query.dto';
 import {
   type KindPerformanceDto,
   type PerformanceEntryDto,
@@ -29,6 +35,9 @@ const iso = (d: Date | null) => d?.toISOString() ?? null;
 const latest = (a: Date | null, b: Date | null) => (a && b ? (a > b ? a : b) : (a ?? b));
 const floorTo = (ms: number, unit: number) => Math.floor(ms / unit) * unit;
 
+/** Bytes of JSON answers kept for conditional and repeated reads (ADR 15). */
+const ANSWER_CACHE_BYTES = 16 * 1024 * 1024;
+
 /** The rollup grain and first bucket a window reads (whole UTC hours or days). */
 export function windowStart(window: AnalyticsWindow, now: Date): { grain: RollupGrain; since: Date | null } {
   const t = now.getTime();
@@ -42,6 +51,12 @@ export function windowStart(window: AnalyticsWindow, now: Date): { grain: Rollup
     case 'all':
       return { grain: 'all', since: null };
   }
+}
+
+/** When the window's first bucket moves on (the next UTC hour or day), or null for all time. */
+export function windowChangesAt(window: AnalyticsWindow, now: Date): Date | null {
+  const unit = window === '24h' ? HOUR_MS : window === 'all' ? null : DAY_MS;
+  return unit === null ? null : new Date(floorTo(now.getTime(), unit) + unit);
 }
 
 /** Counts, success rate and runtimes (exact mean, histogram percentiles) of a rollup total. */
@@ -62,6 +77,8 @@ export function metrics(t: RollupTotals): RunMetricsDto {
 
 @Injectable()
 export class AnalyticsService {
+  private readonly answers = new AnswerCache(ANSWER_CACHE_BYTES);
+
   constructor(
     private readonly analytics: AnalyticsRepository,
     private readonly capsules: CapsulesService,
@@ -69,8 +86,39 @@ export class AnalyticsService {
     private readonly clock: Clock,
   ) {}
 
-  async performance(window: AnalyticsWindow, kind?: string, revision?: 'current'): Promise<PerformanceEntryDto[]> {
-    const rows = await this.performanceRows(window, kind, revision);
+  /**
+   * `performance` as a versioned answer: computed once per ledger version and window bucket,
+   * whoever asks (ADR 15).
+   */
+  async performanceAnswer(query: PerformanceQueryDto): Promise<VersionedAnswer> {
+    const window = query.window ?? 'all';
+    const { kind, revision, group_by: groupBy } = query;
+    const key = JSON.stringify(['performance', window, kind ?? null, revision ?? null, groupBy ?? null]);
+    return this.versioned(key, async (now) => ({
+      value:
+        groupBy === 'kind'
+          ? await this.performanceByKind(window, kind, revision, now)
+          : await this.performance(window, kind, revision, now),
+      changesAt: windowChangesAt(window, now),
+    }));
+  }
+
+  /** `scheduled` as a versioned answer, true until its earliest deadline, next run or local midnight. */
+  async scheduledAnswer(query: ScheduledQueryDto): Promise<VersionedAnswer> {
+    const states = [...new Set(query.state ?? [])].sort();
+    return this.versioned(JSON.stringify(['scheduled', states]), async (now) => {
+      const { capsules, changesAt } = await this.schedules.scheduled(states, now);
+      return { value: capsules.map(ScheduledEntryDto.fromScheduled), changesAt };
+    });
+  }
+
+  async performance(
+    window: AnalyticsWindow,
+    kind?: string,
+    revision?: 'current',
+    now = this.clock.now(),
+  ): Promise<PerformanceEntryDto[]> {
+    const rows = await this.performanceRows(window, now, kind, revision);
     return rows.map((row) => ({
       capsule_slug: row.capsule_slug,
       capsule_title: row.capsule_title,
@@ -84,9 +132,14 @@ export class AnalyticsService {
   }
 
   /** The same statistics merged per kind (kind order). */
-  async performanceByKind(window: AnalyticsWindow, kind?: string, revision?: 'current'): Promise<KindPerformanceDto[]> {
+  async performanceByKind(
+    window: AnalyticsWindow,
+    kind?: string,
+    revision?: 'current',
+    now = this.clock.now(),
+  ): Promise<KindPerformanceDto[]> {
     const groups = new Map<string, CapsulePerformanceRow[]>();
-    for (const row of await this.performanceRows(window, kind, revision)) {
+    for (const row of await this.performanceRows(window, now, kind, revision)) {
       groups.set(row.kind, [...(groups.get(row.kind) ?? []), row]);
     }
     return [...groups.entries()]
@@ -170,13 +223,21 @@ export class AnalyticsService {
     return this.schedules.stateCounts();
   }
 
-  /** Active capsules with a schedule: next fire time, state and today's runs, at the clock's now. */
-  async scheduled(query: ScheduledQueryDto): Promise<ScheduledEntryDto[]> {
-    return (await this.schedules.scheduled(query.state)).map(ScheduledEntryDto.fromScheduled);
+  /**
+   * The answer to `key` as of the ledger version read now: kept, shared with a computation in
+   * flight, or computed (the version is read first, so the answer is at least that new).
+   */
+  private async versioned(
+    key: string,
+    compute: (now: Date) => Promise<{ value: unknown; changesAt: Date | null }>,
+  ): Promise<VersionedAnswer> {
+    const version = await this.analytics.ledgerVersion();
+    return this.answers.answer(key, version, this.clock.now(), compute);
   }
 
   private performanceRows(
     window: AnalyticsWindow,
+    now: Date,
     kind?: string,
     revision?: 'current',
   ): Promise<CapsulePerformanceRow[]> {
@@ -187,7 +248,7 @@ export class AnalyticsService {
       }
       return this.analytics.performanceCurrentRevision(kind);
     }
-    const { grain, since } = windowStart(window, this.clock.now());
+    const { grain, since } = windowStart(window, now);
     return this.analytics.performance(grain, since, kind);
   }
 }

@@ -15,6 +15,7 @@ export * from './dto/optional';
 export * from './errors/database-unavailable';
 export * from './http/request-deadline';
 export * from './http/json-body';
+export * from './http/answer-cache';
 export * from './http/send-problem';
 export * from './http/security-headers';
 export * from './lifecycle/lifecycle';

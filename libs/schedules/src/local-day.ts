@@ -13,3 +13,8 @@ export function startOfLocalDay(instant: Date, timeZone: string): Date {
   const started = candidates.filter((c) => c.getTime() <= instant.getTime());
   return started[started.length - 1];
 }
+
+/** The first instant of the next local calendar day after `instant` (where today's run counts reset). */
+export function startOfNextLocalDay(instant: Date, timeZone: string): Date | null {
+  return MIDNIGHT.next(instant, timeZone);
+}

@@ -63,3 +63,30 @@ export function scheduleState(input: ScheduleStateInput, now: Date): ScheduleSta
   if (nowMs < dueMs + input.graceSeconds * 1000) return { state: 'late', due };
   return { state: 'down', due };
 }
+
+/**
+ * The first instant after `now` at which time alone may change `scheduleState(input, ·)`: the
+ * due time, the end of the grace, or the moment a running run outlives max_runtime_seconds
+ * (null: time alone changes nothing). It may come early (the state may stay), never late.
+ */
+export function stateChangesAt(
+  input: Pick<ScheduleStateInput, 'graceSeconds' | 'maxRuntimeSeconds' | 'oldestRunningStartedAt'>,
+  due: Date | null,
+  now: Date,
+): Date | null {
+  const candidates = [
+    due?.getTime(),
+    due ? due.getTime() + input.graceSeconds * 1000 : undefined,
+    input.maxRuntimeSeconds !== null && input.oldestRunningStartedAt !== null
+      ? input.oldestRunningStartedAt.getTime() + input.maxRuntimeSeconds * 1000
+      : undefined,
+  ];
+  return earliestAfter(now, candidates);
+}
+
+/** The earliest of `instants` (epoch ms) after `now`, or null. */
+export function earliestAfter(now: Date, instants: readonly (number | null | undefined)[]): Date | null {
+  let earliest = Infinity;
+  for (const t of instants) if (t != null && t > now.getTime() && t < earliest) earliest = t;
+  return earliest === Infinity ? null : new Date(earliest);
+}

@@ -70,19 +70,25 @@ export class SchedulesRepository {
   }
 
   /**
-   * Runs started in [since, until] per capsule: an index range per capsule,
-   * so its cost is that of one day of runs, not of the history.
+   * Runs started in [since, until] per capsule, and the first start after `until` (a run reported
+   * ahead of the clock, counted once its start passes): an index range per capsule, so its cost
+   * is that of one day of runs, not of the history.
    */
-  async countStartedBetween(windows: { capsuleId: number; since: Date }[], until: Date): Promise<Map<number, number>> {
+  async countStartedBetween(
+    windows: { capsuleId: number; since: Date }[],
+    until: Date,
+  ): Promise<Map<number, { count: number; nextStart: Date | null }>> {
     if (windows.length === 0) return new Map();
-    const rows = await this.db.rows<{ capsule_id: number; n: number }>(
+    const rows = await this.db.rows<{ capsule_id: number; n: number; next_start: Date | null }>(
       sql`SELECT w.capsule_id,
                  (SELECT count(*)::int FROM capsule_runs r
-                  WHERE r.capsule_id = w.capsule_id AND r.started_at >= w.since AND r.started_at <= ${until}) AS n
+                  WHERE r.capsule_id = w.capsule_id AND r.started_at >= w.since AND r.started_at <= ${until}) AS n,
+                 (SELECT min(r.started_at) FROM capsule_runs r
+                  WHERE r.capsule_id = w.capsule_id AND r.started_at > ${until}) AS next_start
           FROM unnest(${windows.map((w) => w.capsuleId)}::int[], ${windows.map((w) => w.since)}::timestamptz[])
                AS w(capsule_id, since)`,
     );
-    return new Map(rows.map((r) => [r.capsule_id, r.n]));
+    return new Map(rows.map((r) => [r.capsule_id, { count: r.n, nextStart: r.next_start }]));
   }
 
   /**

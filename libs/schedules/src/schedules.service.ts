@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '@app/common';
 import { CronSchedule } from './cron';
-import { startOfLocalDay } from './local-day';
-import { SCHEDULE_STATES, type ScheduleState, scheduleState } from './schedule-state';
+import { startOfLocalDay, startOfNextLocalDay } from './local-day';
+import { earliestAfter, SCHEDULE_STATES, type ScheduleState, scheduleState, stateChangesAt } from './schedule-state';
 import {
   type RunSummary,
   type ScheduleDefinition,
@@ -17,6 +17,8 @@ export interface ScheduleStatus {
   nextRun: Date | null;
   /** Start of the latest run. */
   lastRun: Date | null;
+  /** The first instant after now at which time alone may change the state or next run (null: never). */
+  changesAt: Date | null;
 }
 
 /** An active scheduled capsule with its schedule status and the runs of its local day. */
@@ -24,6 +26,13 @@ export interface ScheduledCapsule extends ScheduleStatus {
   capsule: ScheduledRow;
   /** Runs started since the start of the current day in the capsule's time zone. */
   runsToday: number;
+}
+
+/** The scheduled capsules as of one instant, and until when time alone leaves that answer true. */
+export interface ScheduledAnswer {
+  capsules: ScheduledCapsule[];
+  /** The first instant after now at which any entry may change without a write (null: never). */
+  changesAt: Date | null;
 }
 
 /**
@@ -42,17 +51,35 @@ export class SchedulesService {
     return statusAt(capsule, await this.schedules.runSummary(capsule.id), this.clock.now());
   }
 
-  /** Active capsules with a schedule (slug order), optionally only those in `states`. */
-  async scheduled(states?: readonly ScheduleState[]): Promise<ScheduledCapsule[]> {
-    const now = this.clock.now();
+  /**
+   * Active capsules with a schedule (slug order), optionally only those in `states`, and the first
+   * instant at which time alone changes one of them: a state's deadline, a next run reached, a
+   * local midnight (today's count resets), or the start of a run reported ahead of the clock.
+   */
+  async scheduled(states?: readonly ScheduleState[], now = this.clock.now()): Promise<ScheduledAnswer> {
     const rows = await this.schedules.scheduled();
     const today = await this.schedules.countStartedBetween(
       rows.map((row) => ({ capsuleId: row.capsule_id, since: startOfLocalDay(now, row.timezone) })),
       now,
     );
-    return rows
-      .map((row) => ({ capsule: row, ...statusAt(row, row, now), runsToday: today.get(row.capsule_id) ?? 0 }))
-      .filter((entry) => !states?.length || states.includes(entry.state));
+    const all = rows.map((row) => {
+      const runs = today.get(row.capsule_id);
+      const status = statusAt(row, row, now);
+      const changesAt = earliestAfter(now, [
+        status.changesAt?.getTime(),
+        startOfNextLocalDay(now, row.timezone)?.getTime(),
+        runs?.nextStart?.getTime(),
+      ]);
+      return { capsule: row, ...status, changesAt, runsToday: runs?.count ?? 0 };
+    });
+    return {
+      capsules: all.filter((entry) => !states?.length || states.includes(entry.state)),
+      // Filtered out or not: a row whose state changes may enter the filter.
+      changesAt: earliestAfter(
+        now,
+        all.map((entry) => entry.changesAt?.getTime()),
+      ),
+    };
   }
 
   /**
@@ -72,7 +99,7 @@ export class SchedulesService {
 function statusAt(definition: ScheduleDefinition, runs: RunSummary, now: Date): ScheduleStatus {
   const schedule = definition.schedule ? CronSchedule.parse(definition.schedule) : null;
   const active = definition.status === 'active';
-  const { state } = scheduleState(
+  const { state, due } = scheduleState(
     {
       archived: definition.status === 'archived',
       schedule,
@@ -86,5 +113,10 @@ function statusAt(definition: ScheduleDefinition, runs: RunSummary, now: Date): 
     now,
   );
   const nextRun = schedule && active ? schedule.next(now, definition.timezone) : null;
-  return { state, nextRun, lastRun: runs.last_run_at };
+  const input = { graceSeconds: definition.grace_seconds, maxRuntimeSeconds: definition.max_runtime_seconds };
+  const changesAt = earliestAfter(now, [
+    nextRun?.getTime(),
+    stateChangesAt({ ...input, oldestRunningStartedAt: runs.oldest_running_started_at }, due, now)?.getTime(),
+  ]);
+  return { state, nextRun, lastRun: runs.last_run_at, changesAt };
 }
