@@ -106,6 +106,24 @@ ALTER TABLE capsule_run_rollups ADD CONSTRAINT capsule_run_rollups_capsule_id_fk
 ALTER TABLE capsule_run_rollups ADD CONSTRAINT capsule_run_rollups_grain_valid CHECK ((grain = ANY (ARRAY['hour'::text, 'day'::text, 'all'::text])));
 ALTER TABLE capsule_run_rollups ADD CONSTRAINT capsule_run_rollups_pkey PRIMARY KEY (capsule_id, grain, bucket_start);
 
+CREATE TABLE capsule_run_window_bases (
+  capsule_id integer NOT NULL,
+  grain text NOT NULL,
+  bucket_start timestamp with time zone NOT NULL,
+  total_runs integer DEFAULT 0 NOT NULL,
+  running_runs integer DEFAULT 0 NOT NULL,
+  successful_runs integer DEFAULT 0 NOT NULL,
+  error_runs integer DEFAULT 0 NOT NULL,
+  timeout_runs integer DEFAULT 0 NOT NULL,
+  cancelled_runs integer DEFAULT 0 NOT NULL,
+  runtime_count integer DEFAULT 0 NOT NULL,
+  runtime_sum_ms bigint DEFAULT 0 NOT NULL,
+  runtime_histogram integer[]
+);
+ALTER TABLE capsule_run_window_bases ADD CONSTRAINT capsule_run_window_bases_capsule_id_fkey FOREIGN KEY (capsule_id) REFERENCES capsules(id) ON DELETE CASCADE;
+ALTER TABLE capsule_run_window_bases ADD CONSTRAINT capsule_run_window_bases_grain_valid CHECK ((grain = ANY (ARRAY['hour'::text, 'day'::text])));
+ALTER TABLE capsule_run_window_bases ADD CONSTRAINT capsule_run_window_bases_pkey PRIMARY KEY (capsule_id, grain, bucket_start);
+
 CREATE TABLE capsule_runs (
   id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
   capsule_id integer NOT NULL,
@@ -570,6 +588,73 @@ AS $function$
       END
       $function$;
 
+CREATE OR REPLACE FUNCTION public.capsule_runs_maintain_window_bases()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+      BEGIN
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+          
+      UPDATE capsule_run_window_bases AS t SET
+        total_runs = t.total_runs - d.total_runs,
+        running_runs = t.running_runs - d.running_runs,
+        successful_runs = t.successful_runs - d.successful_runs,
+        error_runs = t.error_runs - d.error_runs,
+        timeout_runs = t.timeout_runs - d.timeout_runs,
+        cancelled_runs = t.cancelled_runs - d.cancelled_runs,
+        runtime_count = t.runtime_count - d.runtime_count,
+        runtime_sum_ms = t.runtime_sum_ms - d.runtime_sum_ms,
+        runtime_histogram = int_array_sub(t.runtime_histogram, d.runtime_histogram)
+      FROM (
+      SELECT b.capsule_id, b.grain, b.bucket_start,
+             count(*) AS total_runs,
+             count(*) FILTER (WHERE s.status = 'running') AS running_runs,
+             count(*) FILTER (WHERE s.status = 'success') AS successful_runs,
+             count(*) FILTER (WHERE s.status = 'error') AS error_runs,
+             count(*) FILTER (WHERE s.status = 'timeout') AS timeout_runs,
+             count(*) FILTER (WHERE s.status = 'cancelled') AS cancelled_runs,
+             count(s.duration_ms) AS runtime_count,
+             COALESCE(sum(s.duration_ms), 0) AS runtime_sum_ms,
+             CASE WHEN count(s.duration_ms) > 0 THEN runtime_histogram_of(array_agg(s.duration_ms)) END
+               AS runtime_histogram
+      FROM old_rows s
+      JOIN capsule_run_window_bases b ON b.capsule_id = s.capsule_id AND b.bucket_start > s.started_at
+      GROUP BY b.capsule_id, b.grain, b.bucket_start) d
+      WHERE t.capsule_id = d.capsule_id AND t.grain = d.grain AND t.bucket_start = d.bucket_start;
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+          
+      UPDATE capsule_run_window_bases AS t SET
+        total_runs = t.total_runs + d.total_runs,
+        running_runs = t.running_runs + d.running_runs,
+        successful_runs = t.successful_runs + d.successful_runs,
+        error_runs = t.error_runs + d.error_runs,
+        timeout_runs = t.timeout_runs + d.timeout_runs,
+        cancelled_runs = t.cancelled_runs + d.cancelled_runs,
+        runtime_count = t.runtime_count + d.runtime_count,
+        runtime_sum_ms = t.runtime_sum_ms + d.runtime_sum_ms,
+        runtime_histogram = int_array_add(t.runtime_histogram, d.runtime_histogram)
+      FROM (
+      SELECT b.capsule_id, b.grain, b.bucket_start,
+             count(*) AS total_runs,
+             count(*) FILTER (WHERE s.status = 'running') AS running_runs,
+             count(*) FILTER (WHERE s.status = 'success') AS successful_runs,
+             count(*) FILTER (WHERE s.status = 'error') AS error_runs,
+             count(*) FILTER (WHERE s.status = 'timeout') AS timeout_runs,
+             count(*) FILTER (WHERE s.status = 'cancelled') AS cancelled_runs,
+             count(s.duration_ms) AS runtime_count,
+             COALESCE(sum(s.duration_ms), 0) AS runtime_sum_ms,
+             CASE WHEN count(s.duration_ms) > 0 THEN runtime_histogram_of(array_agg(s.duration_ms)) END
+               AS runtime_histogram
+      FROM new_rows s
+      JOIN capsule_run_window_bases b ON b.capsule_id = s.capsule_id AND b.bucket_start > s.started_at
+      GROUP BY b.capsule_id, b.grain, b.bucket_start) d
+      WHERE t.capsule_id = d.capsule_id AND t.grain = d.grain AND t.bucket_start = d.bucket_start;
+        END IF;
+        RETURN NULL;
+      END
+      $function$;
+
 CREATE OR REPLACE FUNCTION public.capsule_runs_mark_stale_slots()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -788,6 +873,9 @@ CREATE TRIGGER capsule_runs_rollups_delete AFTER DELETE ON public.capsule_runs R
 CREATE TRIGGER capsule_runs_rollups_insert AFTER INSERT ON public.capsule_runs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_rollups();
 CREATE TRIGGER capsule_runs_rollups_update AFTER UPDATE ON public.capsule_runs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_rollups();
 CREATE TRIGGER capsule_runs_stale_slots AFTER INSERT ON public.capsule_runs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_mark_stale_slots();
+CREATE TRIGGER capsule_runs_window_bases_delete AFTER DELETE ON public.capsule_runs REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_window_bases();
+CREATE TRIGGER capsule_runs_window_bases_insert AFTER INSERT ON public.capsule_runs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_window_bases();
+CREATE TRIGGER capsule_runs_window_bases_update AFTER UPDATE ON public.capsule_runs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_window_bases();
 CREATE TRIGGER capsule_slots_ledger_changes AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.capsule_slots FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump();
 CREATE TRIGGER capsule_slots_rollups_delete AFTER DELETE ON public.capsule_slots REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_slots_maintain_rollups();
 CREATE TRIGGER capsule_slots_rollups_insert AFTER INSERT ON public.capsule_slots REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_slots_maintain_rollups();

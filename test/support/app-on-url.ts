@@ -32,7 +32,7 @@ export async function createAppOnUrl(databaseUrl: string, options: AppOnUrlOptio
   // No rate limits unless a test asks for them (the suites send many requests from one address);
   // no alert detector, delivery or slot closer either (their sessions would blur the tests that
   // count the service's sessions), unless a test asks for them with alertsPollIntervalMs or
-  // slotsPollIntervalMs.
+  // slotsPollIntervalMs (or window bases: windowBasesPollIntervalMs).
   // A test that asks for production gets production's defaults (the SSRF guard among them).
   const config: AppConfig = {
     ...loadConfig({ NODE_ENV: options.config?.nodeEnv ?? 'test' }),
@@ -41,6 +41,7 @@ export async function createAppOnUrl(databaseUrl: string, options: AppOnUrlOptio
     rateLimitPerKey: 0,
     alertsPollIntervalMs: 0,
     slotsPollIntervalMs: 0,
+    windowBasesPollIntervalMs: 0,
     ...options.config,
   };
   const logger =

@@ -10,7 +10,11 @@ const COUNTERS = RUN_STATUSES.map((status) => ROLLUP_COUNTERS[status]).join(', '
  * Rollup rows (run rollups at every grain, and revision rollups) that differ from the same sums
  * computed from capsule_runs, both directions, histograms included; [] when they agree.
  */
-export function rollupDifferences(dataSource: DataSource): Promise<unknown[]> {
+export async function rollupDifferences(dataSource: DataSource): Promise<unknown[]> {
+  return [...(await rollupRowDifferences(dataSource)), ...(await windowBaseDifferences(dataSource))];
+}
+
+function rollupRowDifferences(dataSource: DataSource): Promise<unknown[]> {
   return dataSource.query(`
     WITH expected AS (
       SELECT r.capsule_id, g.grain, rollup_bucket(g.grain, r.started_at) AS bucket_start,
@@ -37,5 +41,41 @@ export function rollupDifferences(dataSource: DataSource): Promise<unknown[]> {
     SELECT 'missing' AS side, * FROM (SELECT * FROM expected EXCEPT SELECT * FROM actual) m
     UNION ALL
     SELECT 'extra' AS side, * FROM (SELECT * FROM actual EXCEPT SELECT * FROM expected) x
+  `);
+}
+
+/**
+ * Window bases (ADR 16) that differ from the totals of their capsule's runs started before their
+ * instant, recomputed from capsule_runs; [] when they agree.
+ */
+export function windowBaseDifferences(dataSource: DataSource): Promise<unknown[]> {
+  const zeros = 'array_fill(0, ARRAY[128])';
+  return dataSource.query(`
+    SELECT b.capsule_id, b.grain, b.bucket_start,
+           (b.total_runs, ${COUNTERS.split(', ')
+             .map((c) => `b.${c}`)
+             .join(', ')}, b.runtime_count, b.runtime_sum_ms,
+            COALESCE(b.runtime_histogram, ${zeros}))::text AS stored,
+           (e.total_runs, ${COUNTERS.split(', ')
+             .map((c) => `e.${c}`)
+             .join(', ')}, e.runtime_count, e.runtime_sum_ms,
+            e.runtime_histogram)::text AS expected
+    FROM capsule_run_window_bases b
+    CROSS JOIN LATERAL (
+      SELECT count(*)::int AS total_runs, ${COUNTED},
+             count(r.duration_ms)::int AS runtime_count, COALESCE(sum(r.duration_ms), 0)::bigint AS runtime_sum_ms,
+             CASE WHEN count(r.duration_ms) > 0 THEN runtime_histogram_of(array_agg(r.duration_ms)) ELSE ${zeros} END
+               AS runtime_histogram
+      FROM capsule_runs r WHERE r.capsule_id = b.capsule_id AND r.started_at < b.bucket_start
+    ) e
+    WHERE (b.total_runs, ${COUNTERS.split(', ')
+      .map((c) => `b.${c}`)
+      .join(', ')}, b.runtime_count, b.runtime_sum_ms,
+           COALESCE(b.runtime_histogram, ${zeros}))
+          IS DISTINCT FROM
+          (e.total_runs, ${COUNTERS.split(', ')
+            .map((c) => `e.${c}`)
+            .join(', ')}, e.runtime_count, e.runtime_sum_ms,
+           e.runtime_histogram)
   `);
 }

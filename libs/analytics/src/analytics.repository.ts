@@ -3,6 +3,7 @@ import {
   Database,
   ROLLUP_COUNTERS,
   type RollupCounter,
+  type RollupGrain,
   RUN_STATUSES,
   type RunStatus,
   sql,
@@ -21,9 +22,6 @@ function withHistogram<T extends { runtime_histogram: unknown }>(rows: T[]): T[]
   return rows;
 }
 
-/** Grain of the rollup rows a window or a chart bucket reads. */
-export type RollupGrain = 'hour' | 'day' | 'all';
-
 /** Counts and runtimes of a set of rollup rows: a counter per run status (ROLLUP_COUNTERS). */
 export type RollupTotals = Record<RollupCounter, number> & {
   total_runs: number;
@@ -33,6 +31,27 @@ export type RollupTotals = Record<RollupCounter, number> & {
 };
 
 const COUNTERS = Object.values(ROLLUP_COUNTERS);
+/** The additive columns of a rollup row or a window base. */
+const WINDOW_COUNTERS = ['total_runs', ...COUNTERS, 'runtime_count', 'runtime_sum_ms'];
+
+/** A windowed row as read: counters already combined, histograms still as text. */
+type WindowedRow = Omit<CapsulePerformanceRow, 'runtime_histogram'> & {
+  has_base: boolean;
+  all_histogram: string | null;
+  base_histogram: string | null;
+  gap_histogram: string | null;
+  direct_histogram: string | null;
+};
+
+const parse = (text: string | null): number[] | null =>
+  text === null || text.length === 0 ? null : text.split(',').map(Number);
+
+/** `from` less each of `less` (element-wise; null counts nothing), or null when nothing is left. */
+function difference(from: number[] | null, less: (number[] | null)[]): number[] | null {
+  if (!from) return null;
+  for (const h of less) if (h) for (let i = 0; i < h.length; i++) from[i] -= h[i];
+  return from.some((n) => n !== 0) ? from : null;
+}
 
 /** How the capsule's settled slots ended (the slot rollups kept by the slot closer). */
 export interface SlotTotals {
@@ -122,23 +141,55 @@ export class AnalyticsRepository {
     return row.version;
   }
 
-  /** One row per capsule (also those without runs): rollups of `grain` from `since` on. */
-  performance(grain: RollupGrain, since: Date | null, kind?: string): Promise<CapsulePerformanceRow[]> {
-    if (grain === 'all') return this.performanceAllTime(kind);
-    // LATERAL: one index range scan of the rollups per capsule, whatever the table's size.
-    return this.rows(
-      sql`SELECT c.slug AS capsule_slug, c.title AS capsule_title, c.kind, w.*,
+  /**
+   * One row per capsule (also those without runs): its runs from `since` on. With a window base
+   * (ADR 16: the totals before an instant `b` <= since), the all-time row less the base less the
+   * rollup rows in [b, since): two rows per capsule, one more in the minute after a boundary.
+   * Without one (no keeper, or a capsule since given none), the rollup rows from `since` on.
+   */
+  async performance(grain: RollupGrain, since: Date | null, kind?: string): Promise<CapsulePerformanceRow[]> {
+    if (grain === 'all' || since === null) return this.performanceAllTime(kind);
+    const windowed = sql.raw(
+      [
+        ...WINDOW_COUNTERS.map(
+          (c) => `CASE WHEN b.capsule_id IS NULL THEN d.${c} ELSE a.${c} - b.${c} - g.${c} END AS ${c}`,
+        ),
+      ].join(',\n'),
+    );
+    // LATERAL: index lookups per capsule, whatever the size of the history.
+    const rows = await this.db.rows<WindowedRow>(
+      sql`SELECT c.slug AS capsule_slug, c.title AS capsule_title, c.kind, ${windowed},
+                 b.capsule_id IS NOT NULL AS has_base,
+                 array_to_string(a.runtime_histogram, ',') AS all_histogram,
+                 array_to_string(b.runtime_histogram, ',') AS base_histogram,
+                 g.runtime_histogram AS gap_histogram, d.runtime_histogram AS direct_histogram,
                  a.last_run_at, a.last_success_at, a.last_failure_at, ${SLOT_COLUMNS}
           FROM capsules c
+          ${ALL_TIME_ROW}
+          LEFT JOIN LATERAL (
+            SELECT * FROM capsule_run_window_bases x
+            WHERE x.capsule_id = c.id AND x.grain = ${grain} AND x.bucket_start <= ${since}
+            ORDER BY x.bucket_start DESC LIMIT 1
+          ) b ON true
           CROSS JOIN LATERAL (
             SELECT ${TOTALS} FROM capsule_run_rollups r
-            WHERE r.capsule_id = c.id AND r.grain = ${grain} AND r.bucket_start >= ${since ?? '-infinity'}
-          ) w
-          ${ALL_TIME_ROW}
+            WHERE b.capsule_id IS NOT NULL AND r.capsule_id = c.id AND r.grain = ${grain}
+              AND r.bucket_start >= b.bucket_start AND r.bucket_start < ${since}
+          ) g
+          CROSS JOIN LATERAL (
+            SELECT ${TOTALS} FROM capsule_run_rollups r
+            WHERE b.capsule_id IS NULL AND r.capsule_id = c.id AND r.grain = ${grain} AND r.bucket_start >= ${since}
+          ) d
           ${slotRollups(grain, since)}
           ${ofKind(kind)}
           ORDER BY c.slug`,
     );
+    return rows.map(({ has_base, all_histogram, base_histogram, gap_histogram, direct_histogram, ...row }) => ({
+      ...row,
+      runtime_histogram: has_base
+        ? difference(parse(all_histogram), [parse(base_histogram), parse(gap_histogram)])
+        : parse(direct_histogram),
+    }));
   }
 
   /**

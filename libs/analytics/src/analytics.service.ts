@@ -1,22 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import { CapsulesService } from '@app/capsules';
 import { AnswerCache, Clock, RequestValidationError, type VersionedAnswer } from '@app/common';
-import { FAILED_RUN_STATUSES, ROLLUP_COUNTERS, type RollupCounter, SUCCESSFUL_RUN_STATUSES } from '@app/database';
+import {
+  type AnalyticsWindow,
+  FAILED_RUN_STATUSES,
+  ROLLUP_COUNTERS,
+  type RollupCounter,
+  SUCCESSFUL_RUN_STATUSES,
+  windowChangesAt,
+  windowStart,
+} from '@app/database';
 import { type ScheduleState, SchedulesService } from '@app/schedules';
 import {
   AnalyticsRepository,
   type CapsulePerformanceRow,
-  type RollupGrain,
   type RollupTotals,
   type SlotTotals,
 } from './analytics.repository';
-import type {
-  AnalyticsWindow,
-  PerformanceQueryDto,
-  ScheduledQueryDto,
-  StatsBucket,
-  StatsQueryDto,
-} from './dto/analytics-query.dto';
+import type { PerformanceQueryDto, ScheduledQueryDto, StatsBucket, StatsQueryDto } from './dto/analytics-query.dto';
 import {
   type KindPerformanceDto,
   type PerformanceEntryDto,
@@ -37,27 +38,6 @@ const floorTo = (ms: number, unit: number) => Math.floor(ms / unit) * unit;
 
 /** Bytes of JSON answers kept for conditional and repeated reads (ADR 15). */
 const ANSWER_CACHE_BYTES = 16 * 1024 * 1024;
-
-/** The rollup grain and first bucket a window reads (whole UTC hours or days). */
-export function windowStart(window: AnalyticsWindow, now: Date): { grain: RollupGrain; since: Date | null } {
-  const t = now.getTime();
-  switch (window) {
-    case '24h':
-      return { grain: 'hour', since: new Date(floorTo(t, HOUR_MS) - 23 * HOUR_MS) };
-    case '7d':
-      return { grain: 'day', since: new Date(floorTo(t, DAY_MS) - 6 * DAY_MS) };
-    case '30d':
-      return { grain: 'day', since: new Date(floorTo(t, DAY_MS) - 29 * DAY_MS) };
-    case 'all':
-      return { grain: 'all', since: null };
-  }
-}
-
-/** When the window's first bucket moves on (the next UTC hour or day), or null for all time. */
-export function windowChangesAt(window: AnalyticsWindow, now: Date): Date | null {
-  const unit = window === '24h' ? HOUR_MS : window === 'all' ? null : DAY_MS;
-  return unit === null ? null : new Date(floorTo(now.getTime(), unit) + unit);
-}
 
 /** Counts, success rate and runtimes (exact mean, histogram percentiles) of a rollup total. */
 export function metrics(t: RollupTotals): RunMetricsDto {

@@ -8,3 +8,4 @@ export * from './schema-snapshot';
 export * from './ledger-vocabulary';
 export * from './sql';
 export * from './database';
+export * from './rollup-windows';

@@ -7,11 +7,13 @@ import { RunEntity } from './run.entity';
 import { RunsController } from './runs.controller';
 import { RunsRepository } from './runs.repository';
 import { RunsService } from './runs.service';
+import { WindowBaseKeeper } from './window-base-keeper';
+import { WindowBasesRepository } from './window-bases.repository';
 
 @Module({
   imports: [TypeOrmModule.forFeature([RunEntity]), CapsulesModule, AlertsModule],
   controllers: [RunsController, ArtifactsController],
-  providers: [RunsRepository, RunsService],
-  exports: [RunsService],
+  providers: [RunsRepository, RunsService, WindowBasesRepository, WindowBaseKeeper],
+  exports: [RunsService, WindowBaseKeeper],
 })
 export class RunsModule {}

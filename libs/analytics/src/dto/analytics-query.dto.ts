@@ -2,9 +2,10 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { SCHEDULE_STATES, type ScheduleState } from '@app/schedules';
 import { AsArray, EmptyAsUndefined } from '@app/common';
+import { type AnalyticsWindow, WINDOWS } from '@app/database';
 
-export const WINDOWS = ['24h', '7d', '30d', 'all'] as const;
-export type AnalyticsWindow = (typeof WINDOWS)[number];
+export { WINDOWS, type AnalyticsWindow };
+
 export const BUCKETS = ['hour', 'day'] as const;
 export type StatsBucket = (typeof BUCKETS)[number];
 

@@ -59,6 +59,8 @@ export interface AppConfig {
   alertsPollIntervalMs: number;
   /** How often the slot closer looks for slots to settle at most; 0 = off here. */
   slotsPollIntervalMs: number;
+  /** How often the window-base keeper looks for bases to create at most; 0 = off here. */
+  windowBasesPollIntervalMs: number;
   /** A link for notifications, `{slug}` replaced by the capsule's (e.g. a dashboard page). */
   alertsLinkTemplate?: string;
   /** Whether notifications may go to private, loopback and link-local addresses (SSRF guard). */
@@ -148,6 +150,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     shutdownDelayMs: read.int('SHUTDOWN_DELAY_MS', 0, 0, 60_000),
     alertsPollIntervalMs: read.int('ALERTS_POLL_INTERVAL_MS', 5_000, 0, 3_600_000),
     slotsPollIntervalMs: read.int('SLOTS_POLL_INTERVAL_MS', 5_000, 0, 3_600_000),
+    windowBasesPollIntervalMs: read.int('WINDOW_BASES_POLL_INTERVAL_MS', 60_000, 0, 3_600_000),
     alertsLinkTemplate: read.raw('ALERTS_LINK_TEMPLATE'),
     // Loopback receivers are how one tries alerts locally; in production they are an SSRF hole.
     alertsAllowPrivateDestinations: read.bool('ALERTS_ALLOW_PRIVATE_DESTINATIONS', nodeEnv !== 'production'),
