@@ -251,10 +251,11 @@ ALTER TABLE capsules ADD CONSTRAINT capsules_title_length CHECK (((char_length(t
 ALTER TABLE capsules ADD CONSTRAINT capsules_version_length CHECK (((char_length(version) >= 1) AND (char_length(version) <= 50)));
 
 CREATE TABLE ledger_changes (
+  part text NOT NULL,
   stripe smallint NOT NULL,
   changes bigint DEFAULT 0 NOT NULL
 );
-ALTER TABLE ledger_changes ADD CONSTRAINT ledger_changes_pkey PRIMARY KEY (stripe);
+ALTER TABLE ledger_changes ADD CONSTRAINT ledger_changes_pkey PRIMARY KEY (part, stripe);
 
 CREATE TABLE notification_attempts (
   notification_id bigint NOT NULL,
@@ -805,7 +806,13 @@ CREATE OR REPLACE FUNCTION public.ledger_changes_bump()
  LANGUAGE plpgsql
 AS $function$
       BEGIN
-        UPDATE ledger_changes SET changes = changes + 1 WHERE stripe = (txid_current() % 64)::smallint;
+        IF TG_OP = 'DELETE' THEN
+          IF NOT EXISTS (SELECT 1 FROM old_rows) THEN RETURN NULL; END IF;
+        ELSIF TG_OP IN ('INSERT', 'UPDATE') THEN
+          IF NOT EXISTS (SELECT 1 FROM new_rows) THEN RETURN NULL; END IF;
+        END IF;
+        UPDATE ledger_changes SET changes = changes + 1
+        WHERE part = TG_ARGV[0] AND stripe = (txid_current() % 64)::smallint;
         RETURN NULL;
       END
       $function$;
@@ -865,7 +872,10 @@ AS $function$
 
 CREATE AGGREGATE int_array_sum(integer[]) (SFUNC = int_array_add, STYPE = integer[]);
 
-CREATE TRIGGER capsule_runs_ledger_changes AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.capsule_runs FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump();
+CREATE TRIGGER capsule_runs_changes_delete AFTER DELETE ON public.capsule_runs REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump('runs');
+CREATE TRIGGER capsule_runs_changes_insert AFTER INSERT ON public.capsule_runs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump('runs');
+CREATE TRIGGER capsule_runs_changes_truncate AFTER TRUNCATE ON public.capsule_runs FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump('runs');
+CREATE TRIGGER capsule_runs_changes_update AFTER UPDATE ON public.capsule_runs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump('runs');
 CREATE TRIGGER capsule_runs_revision_rollups_delete AFTER DELETE ON public.capsule_runs REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_revision_rollups();
 CREATE TRIGGER capsule_runs_revision_rollups_insert AFTER INSERT ON public.capsule_runs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_revision_rollups();
 CREATE TRIGGER capsule_runs_revision_rollups_update AFTER UPDATE ON public.capsule_runs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_revision_rollups();
@@ -876,12 +886,21 @@ CREATE TRIGGER capsule_runs_stale_slots AFTER INSERT ON public.capsule_runs REFE
 CREATE TRIGGER capsule_runs_window_bases_delete AFTER DELETE ON public.capsule_runs REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_window_bases();
 CREATE TRIGGER capsule_runs_window_bases_insert AFTER INSERT ON public.capsule_runs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_window_bases();
 CREATE TRIGGER capsule_runs_window_bases_update AFTER UPDATE ON public.capsule_runs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_window_bases();
-CREATE TRIGGER capsule_slots_ledger_changes AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.capsule_slots FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump();
+CREATE TRIGGER capsule_slots_changes_delete AFTER DELETE ON public.capsule_slots REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump('slots');
+CREATE TRIGGER capsule_slots_changes_insert AFTER INSERT ON public.capsule_slots REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump('slots');
+CREATE TRIGGER capsule_slots_changes_truncate AFTER TRUNCATE ON public.capsule_slots FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump('slots');
+CREATE TRIGGER capsule_slots_changes_update AFTER UPDATE ON public.capsule_slots REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump('slots');
 CREATE TRIGGER capsule_slots_rollups_delete AFTER DELETE ON public.capsule_slots REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_slots_maintain_rollups();
 CREATE TRIGGER capsule_slots_rollups_insert AFTER INSERT ON public.capsule_slots REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_slots_maintain_rollups();
 CREATE TRIGGER capsule_slots_rollups_update AFTER UPDATE ON public.capsule_slots REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_slots_maintain_rollups();
+CREATE TRIGGER capsule_versions_changes_delete AFTER DELETE ON public.capsule_versions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump('registry');
+CREATE TRIGGER capsule_versions_changes_insert AFTER INSERT ON public.capsule_versions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump('registry');
+CREATE TRIGGER capsule_versions_changes_truncate AFTER TRUNCATE ON public.capsule_versions FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump('registry');
+CREATE TRIGGER capsule_versions_changes_update AFTER UPDATE ON public.capsule_versions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump('registry');
 CREATE TRIGGER capsule_versions_immutable BEFORE UPDATE ON public.capsule_versions FOR EACH ROW EXECUTE FUNCTION capsule_versions_immutable();
-CREATE TRIGGER capsule_versions_ledger_changes AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.capsule_versions FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump();
-CREATE TRIGGER capsules_ledger_changes AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.capsules FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump();
+CREATE TRIGGER capsules_changes_delete AFTER DELETE ON public.capsules REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump('registry');
+CREATE TRIGGER capsules_changes_insert AFTER INSERT ON public.capsules REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump('registry');
+CREATE TRIGGER capsules_changes_truncate AFTER TRUNCATE ON public.capsules FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump('registry');
+CREATE TRIGGER capsules_changes_update AFTER UPDATE ON public.capsules REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump('registry');
 CREATE TRIGGER capsules_next_revision BEFORE UPDATE ON public.capsules FOR EACH ROW EXECUTE FUNCTION capsules_next_revision();
 CREATE TRIGGER capsules_record_version AFTER INSERT OR UPDATE ON public.capsules FOR EACH ROW EXECUTE FUNCTION capsules_record_version();

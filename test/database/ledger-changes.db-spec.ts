@@ -51,6 +51,35 @@ describe('ledger change counter', () => {
     await moves(`DELETE FROM capsules WHERE slug = 'other'`);
   });
 
+  it('does not move for a statement that changes no row', async () => {
+    const before = await version();
+    await client.query(`UPDATE capsules SET title = 'x' WHERE slug = 'nobody'`);
+    await client.query(`DELETE FROM capsule_runs WHERE capsule_id = -1`);
+    await client.query(
+      `INSERT INTO capsules (slug, title, kind, mode) VALUES ('counted', 'C', 'digest', 'automated')
+       ON CONFLICT (slug) DO NOTHING`,
+    );
+    expect(await version()).toBe(before);
+  });
+
+  it('counts each part apart: slots move the slots part only', async () => {
+    const parts = async () =>
+      Object.fromEntries(
+        (
+          await client.query<{ part: string; v: string }>(
+            'SELECT part, sum(changes)::text AS v FROM ledger_changes GROUP BY part',
+          )
+        ).rows.map((r) => [r.part, BigInt(r.v)]),
+      );
+    const before = await parts();
+    await client.query(
+      `INSERT INTO capsule_slots (capsule_id, at, revision, outcome) VALUES ($1, now(), 1, 'missed')`,
+      [capsuleId],
+    );
+    const after = await parts();
+    expect(after).toEqual({ ...before, slots: before.slots + 1n });
+  });
+
   it('moves once per statement, not once per row', async () => {
     const before = await version();
     await client.query(

@@ -34,6 +34,9 @@ const COUNTERS = Object.values(ROLLUP_COUNTERS);
 /** The additive columns of a rollup row or a window base. */
 const WINDOW_COUNTERS = ['total_runs', ...COUNTERS, 'runtime_count', 'runtime_sum_ms'];
 
+/** The parts of the ledger with a change counter: capsules and versions, runs, settled slots. */
+export type LedgerPart = 'registry' | 'runs' | 'slots';
+
 /** A windowed row as read: counters already combined, histograms still as text. */
 type WindowedRow = Omit<CapsulePerformanceRow, 'runtime_histogram'> & {
   has_base: boolean;
@@ -131,12 +134,12 @@ export class AnalyticsRepository {
   constructor(private readonly db: Database) {}
 
   /**
-   * The ledger change counter (ADR 15): a version of everything analytics answers read, changed
-   * by every committed write to it. Read before the answer it labels.
+   * The ledger change counters of `parts` (ADR 15): a version of what an answer reads, changed by
+   * every committed write that changed a row of it. Read before the answer it labels.
    */
-  async ledgerVersion(): Promise<string> {
+  async ledgerVersion(parts: readonly LedgerPart[]): Promise<string> {
     const [row] = await this.db.rows<{ version: string }>(
-      sql`SELECT sum(changes)::text AS version FROM ledger_changes`,
+      sql`SELECT sum(changes)::text AS version FROM ledger_changes WHERE part = ANY(${parts}::text[])`,
     );
     return row.version;
   }

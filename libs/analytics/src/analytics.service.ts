@@ -14,6 +14,7 @@ import { type ScheduleState, SchedulesService } from '@app/schedules';
 import {
   AnalyticsRepository,
   type CapsulePerformanceRow,
+  type LedgerPart,
   type RollupTotals,
   type SlotTotals,
 } from './analytics.repository';
@@ -74,7 +75,7 @@ export class AnalyticsService {
     const window = query.window ?? 'all';
     const { kind, revision, group_by: groupBy } = query;
     const key = JSON.stringify(['performance', window, kind ?? null, revision ?? null, groupBy ?? null]);
-    return this.versioned(key, async (now) => ({
+    return this.versioned(key, ['registry', 'runs', 'slots'], async (now) => ({
       value:
         groupBy === 'kind'
           ? await this.performanceByKind(window, kind, revision, now)
@@ -86,7 +87,8 @@ export class AnalyticsService {
   /** `scheduled` as a versioned answer, true until its earliest deadline, next run or local midnight. */
   async scheduledAnswer(query: ScheduledQueryDto): Promise<VersionedAnswer> {
     const states = [...new Set(query.state ?? [])].sort();
-    return this.versioned(JSON.stringify(['scheduled', states]), async (now) => {
+    // Scheduled entries read no slots: the closer's writes leave them as they were.
+    return this.versioned(JSON.stringify(['scheduled', states]), ['registry', 'runs'], async (now) => {
       const { capsules, changesAt } = await this.schedules.scheduled(states, now);
       return { value: capsules.map(ScheduledEntryDto.fromScheduled), changesAt };
     });
@@ -209,9 +211,10 @@ export class AnalyticsService {
    */
   private async versioned(
     key: string,
+    parts: readonly LedgerPart[],
     compute: (now: Date) => Promise<{ value: unknown; changesAt: Date | null }>,
   ): Promise<VersionedAnswer> {
-    const version = await this.analytics.ledgerVersion();
+    const version = await this.analytics.ledgerVersion(parts);
     return this.answers.answer(key, version, this.clock.now(), compute);
   }
 
