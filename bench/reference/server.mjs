@@ -6,6 +6,7 @@
 // the same rows of the service's ledger from the same index, the same JSON, a keyset Link to the
 // next page; no keys, no byte budget, no log line.
 // Usage: DATABASE_URL=… PORT=… node bench/reference/server.mjs
+import { URLSearchParams } from 'node:url';
 import Fastify from 'fastify';
 import pg from 'pg';
 
