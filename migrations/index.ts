@@ -11,7 +11,7 @@ import { CreateAlerts1764000000009 } from './1764000000009-CreateAlerts';
 import { CreateRevisionRollups1764000000010 } from './1764000000010-CreateRevisionRollups';
 import { CreateSlotOutcomes1764000000011 } from './1764000000011-CreateSlotOutcomes';
 import { CreateLedgerChanges1764000000012 } from './1764000000012-CreateLedgerChanges';
-import { CreateRunWindowBases1764000000013 } from './1764000000013-CreateRunWindowBases';
+import { CreateWindowBases1764000000013 } from './1764000000013-CreateWindowBases';
 
 /**
  * Every migration, in the order it applies. Listed by hand (no globs): the
@@ -32,5 +32,5 @@ export const MIGRATIONS = [
   CreateRevisionRollups1764000000010,
   CreateSlotOutcomes1764000000011,
   CreateLedgerChanges1764000000012,
-  CreateRunWindowBases1764000000013,
+  CreateWindowBases1764000000013,
 ];

@@ -195,6 +195,19 @@ ALTER TABLE capsule_slot_rollups ADD CONSTRAINT capsule_slot_rollups_capsule_id_
 ALTER TABLE capsule_slot_rollups ADD CONSTRAINT capsule_slot_rollups_grain_valid CHECK ((grain = ANY (ARRAY['hour'::text, 'day'::text, 'all'::text])));
 ALTER TABLE capsule_slot_rollups ADD CONSTRAINT capsule_slot_rollups_pkey PRIMARY KEY (capsule_id, grain, bucket_start);
 
+CREATE TABLE capsule_slot_window_bases (
+  capsule_id integer NOT NULL,
+  grain text NOT NULL,
+  bucket_start timestamp with time zone NOT NULL,
+  on_time integer DEFAULT 0 NOT NULL,
+  late integer DEFAULT 0 NOT NULL,
+  missed integer DEFAULT 0 NOT NULL,
+  paused integer DEFAULT 0 NOT NULL
+);
+ALTER TABLE capsule_slot_window_bases ADD CONSTRAINT capsule_slot_window_bases_capsule_id_fkey FOREIGN KEY (capsule_id) REFERENCES capsules(id) ON DELETE CASCADE;
+ALTER TABLE capsule_slot_window_bases ADD CONSTRAINT capsule_slot_window_bases_grain_valid CHECK ((grain = ANY (ARRAY['hour'::text, 'day'::text])));
+ALTER TABLE capsule_slot_window_bases ADD CONSTRAINT capsule_slot_window_bases_pkey PRIMARY KEY (capsule_id, grain, bucket_start);
+
 CREATE TABLE capsule_slots (
   capsule_id integer NOT NULL,
   at timestamp with time zone NOT NULL,
@@ -723,6 +736,49 @@ AS $function$
       END
       $function$;
 
+CREATE OR REPLACE FUNCTION public.capsule_slots_maintain_window_bases()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+      BEGIN
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+          
+      UPDATE capsule_slot_window_bases AS t SET
+        on_time = t.on_time - d.on_time, late = t.late - d.late,
+        missed = t.missed - d.missed, paused = t.paused - d.paused
+      FROM (
+        SELECT b.capsule_id, b.grain, b.bucket_start,
+               count(*) FILTER (WHERE s.outcome = 'on_time') AS on_time,
+               count(*) FILTER (WHERE s.outcome = 'late') AS late,
+               count(*) FILTER (WHERE s.outcome = 'missed') AS missed,
+               count(*) FILTER (WHERE s.outcome = 'paused') AS paused
+        FROM old_rows s
+        JOIN capsule_slot_window_bases b ON b.capsule_id = s.capsule_id AND b.bucket_start > s.at
+        GROUP BY b.capsule_id, b.grain, b.bucket_start
+      ) d
+      WHERE t.capsule_id = d.capsule_id AND t.grain = d.grain AND t.bucket_start = d.bucket_start;
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+          
+      UPDATE capsule_slot_window_bases AS t SET
+        on_time = t.on_time + d.on_time, late = t.late + d.late,
+        missed = t.missed + d.missed, paused = t.paused + d.paused
+      FROM (
+        SELECT b.capsule_id, b.grain, b.bucket_start,
+               count(*) FILTER (WHERE s.outcome = 'on_time') AS on_time,
+               count(*) FILTER (WHERE s.outcome = 'late') AS late,
+               count(*) FILTER (WHERE s.outcome = 'missed') AS missed,
+               count(*) FILTER (WHERE s.outcome = 'paused') AS paused
+        FROM new_rows s
+        JOIN capsule_slot_window_bases b ON b.capsule_id = s.capsule_id AND b.bucket_start > s.at
+        GROUP BY b.capsule_id, b.grain, b.bucket_start
+      ) d
+      WHERE t.capsule_id = d.capsule_id AND t.grain = d.grain AND t.bucket_start = d.bucket_start;
+        END IF;
+        RETURN NULL;
+      END
+      $function$;
+
 CREATE OR REPLACE FUNCTION public.capsule_versions_immutable()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -893,6 +949,9 @@ CREATE TRIGGER capsule_slots_changes_update AFTER UPDATE ON public.capsule_slots
 CREATE TRIGGER capsule_slots_rollups_delete AFTER DELETE ON public.capsule_slots REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_slots_maintain_rollups();
 CREATE TRIGGER capsule_slots_rollups_insert AFTER INSERT ON public.capsule_slots REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_slots_maintain_rollups();
 CREATE TRIGGER capsule_slots_rollups_update AFTER UPDATE ON public.capsule_slots REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_slots_maintain_rollups();
+CREATE TRIGGER capsule_slots_window_bases_delete AFTER DELETE ON public.capsule_slots REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_slots_maintain_window_bases();
+CREATE TRIGGER capsule_slots_window_bases_insert AFTER INSERT ON public.capsule_slots REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_slots_maintain_window_bases();
+CREATE TRIGGER capsule_slots_window_bases_update AFTER UPDATE ON public.capsule_slots REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_slots_maintain_window_bases();
 CREATE TRIGGER capsule_versions_changes_delete AFTER DELETE ON public.capsule_versions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump('registry');
 CREATE TRIGGER capsule_versions_changes_insert AFTER INSERT ON public.capsule_versions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump('registry');
 CREATE TRIGGER capsule_versions_changes_truncate AFTER TRUNCATE ON public.capsule_versions FOR EACH STATEMENT EXECUTE FUNCTION ledger_changes_bump('registry');

@@ -4,7 +4,7 @@ import { buildDataSourceOptions, Database, windowStart } from '@app/database';
 import { AnalyticsRepository } from '../../libs/analytics/src/analytics.repository';
 import { WindowBaseKeeper } from '../../libs/runs/src/window-base-keeper';
 import { WindowBasesRepository } from '../../libs/runs/src/window-bases.repository';
-import { rollupDifferences, windowBaseDifferences } from '../support/rollup-check';
+import { rollupDifferences, slotWindowBaseDifferences, windowBaseDifferences } from '../support/rollup-check';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
@@ -21,6 +21,7 @@ describe('window bases', () => {
   let ids: number[];
 
   const windows = ['24h', '7d', '30d'] as const;
+  const OUTCOMES = ['on_time', 'late', 'missed', 'paused'];
 
   /** A window per capsule, computed from capsule_runs (the brute force). */
   async function bruteForce(window: (typeof windows)[number]) {
@@ -37,8 +38,20 @@ describe('window bases', () => {
     return rows.map((r) => ({ ...r, histogram: r.histogram?.some((n) => n > 0) ? r.histogram : null }));
   }
 
+  /** A window's settled slots per capsule, counted from capsule_slots. */
+  async function slotBruteForce(window: (typeof windows)[number]) {
+    const { since } = windowStart(window, clock.now());
+    return ds.query(
+      `SELECT c.slug, ${OUTCOMES.map((o) => `(count(s.at) FILTER (WHERE s.outcome = '${o}'))::int AS ${o}`).join(', ')}
+       FROM capsules c LEFT JOIN capsule_slots s ON s.capsule_id = c.id AND s.at >= $1
+       GROUP BY c.slug ORDER BY c.slug`,
+      [since],
+    );
+  }
+
   async function expectExact() {
     expect(await rollupDifferences(ds)).toEqual([]);
+    expect(await slotWindowBaseDifferences(ds)).toEqual([]);
     for (const window of windows) {
       const { grain, since } = windowStart(window, clock.now());
       const read = await analytics.performance(grain, since);
@@ -53,11 +66,31 @@ describe('window bases', () => {
           histogram: r.runtime_histogram,
         })),
       }).toEqual({ window, rows: expected });
+      expect({
+        window,
+        slots: read.map((r) => ({
+          slug: r.capsule_slug,
+          on_time: r.slots_on_time,
+          late: r.slots_late,
+          missed: r.slots_missed,
+          paused: r.slots_paused,
+        })),
+      }).toEqual({ window, slots: await slotBruteForce(window) });
     }
   }
 
-  const bases = async () =>
-    (await ds.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM capsule_run_window_bases`))[0].n;
+  /** Settled slots of capsule `id` at each offset (hours before now), with `outcome`. */
+  async function slots(id: number, hoursAgo: number[], outcome = 'on_time') {
+    await ds.query(
+      `INSERT INTO capsule_slots (capsule_id, at, revision, outcome)
+       SELECT $1, $3::timestamptz - h * interval '1 hour', 0, $2 FROM unnest($4::float8[]) AS h
+       ON CONFLICT (capsule_id, at) DO UPDATE SET outcome = EXCLUDED.outcome`,
+      [id, outcome, clock.now(), hoursAgo],
+    );
+  }
+
+  const bases = async (table = 'capsule_run_window_bases') =>
+    (await ds.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM ${table}`))[0].n;
 
   /** Runs of capsule `id` starting at each offset (hours before now), lasting `seconds`. */
   async function runs(id: number, hoursAgo: number[], status = 'success', seconds = 30) {
@@ -86,7 +119,10 @@ describe('window bases', () => {
     await runs(ids[1], [900, 400, 160, 50, 10], 'error', 300);
     await runs(ids[1], [22, 3], 'timeout', 3600);
     await runs(ids[2], [2], 'running');
-    // ids[3]: no runs at all.
+    // ids[3]: no runs at all. Settled slots of two capsules, in and before every window.
+    await slots(ids[0], [900, 700, 300, 100, 30, 22, 2]);
+    await slots(ids[1], [800, 160, 20], 'missed');
+    await slots(ids[1], [26, 1], 'late');
   });
 
   afterAll(async () => {
@@ -97,14 +133,18 @@ describe('window bases', () => {
   it('reads the windows exactly without bases (the rollup rows), then with them', async () => {
     await expectExact();
     expect(await keeper.pass()).toBeGreaterThan(0);
-    // Three bases (24h, 7d, 30d) for each capsule with runs; none for the one without.
+    // Three bases (24h, 7d, 30d) for each capsule with runs (or slots); none for the others.
     expect(await bases()).toBe(9);
+    expect(await bases('capsule_slot_window_bases')).toBe(6);
     await expectExact();
   });
 
   it('stays exact through late reports, finishes, moved starts and deletes', async () => {
     await runs(ids[0], [26, 200, 800]); // before the 24h base, and the 7d and 30d ones
     await runs(ids[3], [900, 30]); // a first run, long ago: no base yet, then fallback
+    await slots(ids[0], [800, 200, 25]); // slots settled late, before the bases
+    await slots(ids[1], [20, 160], 'on_time'); // settled again, differently
+    await ds.query(`DELETE FROM capsule_slots WHERE capsule_id = $1 AND at < now() - interval '750 hours'`, [ids[0]]);
     await expectExact();
     await ds.query(
       `UPDATE capsule_runs SET status = 'success', completed_at = started_at + interval '5 minutes' WHERE status = 'running'`,
@@ -148,9 +188,11 @@ describe('window bases', () => {
     await Promise.all([
       keeper.pass(),
       ...ids.map((id, i) => runs(id, [30 + i, 0.01 * i, 700], i % 2 ? 'error' : 'success')),
+      ...ids.map((id, i) => slots(id, [31 + i, 600], i % 2 ? 'missed' : 'late')),
       keeper.pass(),
     ]);
     expect(await windowBaseDifferences(ds)).toEqual([]);
+    expect(await slotWindowBaseDifferences(ds)).toEqual([]);
     await expectExact();
   });
 });

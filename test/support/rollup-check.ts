@@ -14,6 +14,19 @@ export async function rollupDifferences(dataSource: DataSource): Promise<unknown
   return [...(await rollupRowDifferences(dataSource)), ...(await windowBaseDifferences(dataSource))];
 }
 
+/** Slot window bases that differ from the counts of their capsule's slots before their instant. */
+export function slotWindowBaseDifferences(dataSource: DataSource): Promise<unknown[]> {
+  const outcomes = ['on_time', 'late', 'missed', 'paused'];
+  return dataSource.query(`
+    SELECT b.*, e.* FROM capsule_slot_window_bases b
+    CROSS JOIN LATERAL (
+      SELECT ${outcomes.map((o) => `(count(*) FILTER (WHERE s.outcome = '${o}'))::int AS expected_${o}`).join(', ')}
+      FROM capsule_slots s WHERE s.capsule_id = b.capsule_id AND s.at < b.bucket_start
+    ) e
+    WHERE (${outcomes.map((o) => `b.${o}`).join(', ')}) IS DISTINCT FROM (${outcomes.map((o) => `e.expected_${o}`).join(', ')})
+  `);
+}
+
 function rollupRowDifferences(dataSource: DataSource): Promise<unknown[]> {
   return dataSource.query(`
     WITH expected AS (

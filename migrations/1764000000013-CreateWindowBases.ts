@@ -21,9 +21,11 @@ const COUNTERS = [
  * a delete) moves that base here, in the writer's transaction. These triggers must fire after
  * `capsule_runs_rollups_*` (PostgreSQL fires them in name order): that trigger locks the capsule's
  * all-time row first, which is what orders a writer and the keeper.
+ * `capsule_slot_window_bases` is the same for settled slots (`performance` uptime): the counts by
+ * outcome of the slots before `b`, kept by a trigger on `capsule_slots` after its rollup trigger.
  */
-export class CreateRunWindowBases1764000000013 implements MigrationInterface {
-  name = 'CreateRunWindowBases1764000000013';
+export class CreateWindowBases1764000000013 implements MigrationInterface {
+  name = 'CreateWindowBases1764000000013';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`
@@ -93,12 +95,71 @@ export class CreateRunWindowBases1764000000013 implements MigrationInterface {
       CREATE TRIGGER capsule_runs_window_bases_delete AFTER DELETE ON capsule_runs
       REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_runs_maintain_window_bases()
     `);
+
+    await queryRunner.query(`
+      CREATE TABLE capsule_slot_window_bases (
+        capsule_id   integer NOT NULL REFERENCES capsules (id) ON DELETE CASCADE,
+        grain        text NOT NULL,
+        bucket_start timestamptz NOT NULL,
+        on_time      integer NOT NULL DEFAULT 0,
+        late         integer NOT NULL DEFAULT 0,
+        missed       integer NOT NULL DEFAULT 0,
+        paused       integer NOT NULL DEFAULT 0,
+        PRIMARY KEY (capsule_id, grain, bucket_start),
+        CONSTRAINT capsule_slot_window_bases_grain_valid CHECK (grain IN ('hour', 'day'))
+      )
+    `);
+    const slotApply = (rows: string, op: '+' | '-') => `
+      UPDATE capsule_slot_window_bases AS t SET
+        on_time = t.on_time ${op} d.on_time, late = t.late ${op} d.late,
+        missed = t.missed ${op} d.missed, paused = t.paused ${op} d.paused
+      FROM (
+        SELECT b.capsule_id, b.grain, b.bucket_start,
+               count(*) FILTER (WHERE s.outcome = 'on_time') AS on_time,
+               count(*) FILTER (WHERE s.outcome = 'late') AS late,
+               count(*) FILTER (WHERE s.outcome = 'missed') AS missed,
+               count(*) FILTER (WHERE s.outcome = 'paused') AS paused
+        FROM ${rows} s
+        JOIN capsule_slot_window_bases b ON b.capsule_id = s.capsule_id AND b.bucket_start > s.at
+        GROUP BY b.capsule_id, b.grain, b.bucket_start
+      ) d
+      WHERE t.capsule_id = d.capsule_id AND t.grain = d.grain AND t.bucket_start = d.bucket_start`;
+    await queryRunner.query(`
+      CREATE FUNCTION capsule_slots_maintain_window_bases() RETURNS trigger
+      LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+          ${slotApply('old_rows', '-')};
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+          ${slotApply('new_rows', '+')};
+        END IF;
+        RETURN NULL;
+      END
+      $$
+    `);
+    await queryRunner.query(`
+      CREATE TRIGGER capsule_slots_window_bases_insert AFTER INSERT ON capsule_slots
+      REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_slots_maintain_window_bases()
+    `);
+    await queryRunner.query(`
+      CREATE TRIGGER capsule_slots_window_bases_update AFTER UPDATE ON capsule_slots
+      REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+      FOR EACH STATEMENT EXECUTE FUNCTION capsule_slots_maintain_window_bases()
+    `);
+    await queryRunner.query(`
+      CREATE TRIGGER capsule_slots_window_bases_delete AFTER DELETE ON capsule_slots
+      REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION capsule_slots_maintain_window_bases()
+    `);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
     for (const op of ['insert', 'update', 'delete']) {
+      await queryRunner.query(`DROP TRIGGER capsule_slots_window_bases_${op} ON capsule_slots`);
       await queryRunner.query(`DROP TRIGGER capsule_runs_window_bases_${op} ON capsule_runs`);
     }
+    await queryRunner.query('DROP FUNCTION capsule_slots_maintain_window_bases()');
+    await queryRunner.query('DROP TABLE capsule_slot_window_bases');
     await queryRunner.query('DROP FUNCTION capsule_runs_maintain_window_bases()');
     await queryRunner.query('DROP TABLE capsule_run_window_bases');
   }
